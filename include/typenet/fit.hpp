@@ -1,0 +1,111 @@
+#pragma once
+// fit and evaluate, as Keras's: epochs of shuffled batches, the last partial
+// batch trained too, validation over every sample, one progress line an epoch.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <numeric>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "typenet/error.hpp"
+#include "typenet/random.hpp"
+#include "typenet/samples.hpp"
+#include "typenet/trainer.hpp"
+
+namespace typenet {
+
+struct EpochRecord {
+    std::size_t epoch = 0;  // counted from 1
+    double loss = 0.0;      // mean over the epoch's training elements
+    double val_loss = NAN;  // NaN when there is no validation data
+    double seconds = 0.0;   // shuffle and steps; validation excluded
+};
+
+using History = std::vector<EpochRecord>;
+
+struct FitOptions {
+    std::size_t epochs = 10;
+    std::size_t batch_size = 32;
+    bool shuffle = true;
+    std::uint64_t seed = 0;  // the shuffle's
+    bool verbose = true;
+    std::function<void(const EpochRecord&)> on_epoch_end;
+};
+
+// The mean loss of the model over every sample, batch by batch through workspace.
+template <class Loss, class Arch = kernels::native_arch, class M, std::size_t Capacity, class In, class Out>
+double evaluate(const M& model, Workspace<M, Capacity>& workspace, Samples<In> x, Samples<Out> y) {
+    static_assert(std::is_same_v<In, typename M::input_shape>, "typenet: the inputs' shape differs from the model's input");
+    static_assert(target_check<typename M::output_shape, Out>::value);
+    if (x.count() != y.count())
+        throw UsageError(fmt::format("typenet: {} inputs but {} targets", x.count(), y.count()));
+    double sum = 0.0;
+    for (std::size_t first = 0; first < x.count(); first += Capacity) {
+        const std::size_t rows = std::min(Capacity, x.count() - first);
+        const auto output = model.template operator()<Arch>(workspace, x.rows(first, rows));
+        sum += Loss::template sum<Arch>(output.data(), y.row(first), output.size());
+    }
+    return sum / static_cast<double>(x.count() * Out::size);
+}
+
+template <class Arch = kernels::native_arch, class T, class In, class Out>
+History fit(T& trainer, Samples<In> x, Samples<Out> y, Samples<In> validation_x, Samples<Out> validation_y,
+            const FitOptions& options) {
+    using M = typename T::model_type;
+    static_assert(std::is_same_v<In, typename M::input_shape>, "typenet: the inputs' shape differs from the model's input");
+    static_assert(target_check<typename M::output_shape, Out>::value);
+    if (x.count() != y.count() || x.count() == 0)
+        throw UsageError(fmt::format("typenet: fit needs as many targets as inputs (got {} and {})", x.count(), y.count()));
+    if (validation_x.count() != validation_y.count())
+        throw UsageError(fmt::format("typenet: validation needs as many targets as inputs (got {} and {})",
+                                     validation_x.count(), validation_y.count()));
+    if (options.batch_size == 0 || options.batch_size > T::capacity)
+        throw UsageError(fmt::format("typenet: batch size {} is outside 1..{} (the trainer's capacity)",
+                                     options.batch_size, T::capacity));
+
+    Random random(options.seed, Stream::shuffle);
+    std::vector<std::uint32_t> order(x.count());
+    std::iota(order.begin(), order.end(), 0u);
+    const std::size_t steps = (x.count() + options.batch_size - 1) / options.batch_size;
+    History history;
+    for (std::size_t epoch = 1; epoch <= options.epochs; ++epoch) {
+        const auto start = std::chrono::steady_clock::now();
+        if (options.shuffle) random.shuffle(std::span(order));
+        double weighted_loss = 0.0;
+        for (std::size_t s = 0; s < steps; ++s) {
+            const std::size_t first = s * options.batch_size;
+            const std::size_t rows = std::min(options.batch_size, x.count() - first);
+            float* inputs = trainer.workspace().activation(0);
+            float* targets = trainer.target_buffer();
+            for (std::size_t r = 0; r < rows; ++r) {
+                std::memcpy(inputs + r * In::size, x.row(order[first + r]), In::size * sizeof(float));
+                std::memcpy(targets + r * Out::size, y.row(order[first + r]), Out::size * sizeof(float));
+            }
+            weighted_loss += trainer.template step_in_place<Arch>(rows) * static_cast<double>(rows);
+        }
+        EpochRecord record;
+        record.epoch = epoch;
+        record.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        record.loss = weighted_loss / static_cast<double>(x.count());
+        if (!validation_x.empty())
+            record.val_loss = evaluate<typename T::loss_type, Arch>(trainer.model(), trainer.workspace(), validation_x,
+                                                                    validation_y);
+        history.push_back(record);
+        if (options.verbose) {
+            fmt::print("Epoch {}/{} - {}/{} steps - {:.2f}s - loss: {:.5f}", epoch, options.epochs, steps, steps,
+                       record.seconds, record.loss);
+            if (!validation_x.empty()) fmt::print(" - val_loss: {:.5f}", record.val_loss);
+            fmt::print("\n");
+            std::fflush(stdout);
+        }
+        if (options.on_epoch_end) options.on_epoch_end(record);
+    }
+    return history;
+}
+
+}  // namespace typenet

@@ -1,0 +1,75 @@
+#pragma once
+// Element-wise passes over activations: bias plus activation after a product,
+// the activation's derivative before one, and the bias gradient.
+#include <cstddef>
+
+#include "typenet/kernels/simd.hpp"
+
+namespace typenet::kernels {
+
+// y(r, j) = f(y(r, j) + bias(j)) over rows x n.
+template <class Arch, class Activation>
+void add_bias_activate(float* y, const float* bias, std::size_t rows, std::size_t n) {
+    using V = floats<Arch>;
+    const std::size_t whole = vector_part<Arch>(n);
+    for (std::size_t r = 0; r < rows; ++r) {
+        float* row = y + r * n;
+        std::size_t j = 0;
+        for (; j < whole; j += lanes<Arch>)
+            Activation::apply(V::load_unaligned(row + j) + V::load_unaligned(bias + j)).store_unaligned(row + j);
+        for (; j < n; ++j) row[j] = Activation::reference_apply(row[j] + bias[j]);
+    }
+}
+
+// dy *= f'(y), in place: after this dy holds the gradient before the activation.
+template <class Arch, class Activation>
+void activation_backward(float* dy, const float* y, std::size_t count) {
+    using V = floats<Arch>;
+    const std::size_t whole = vector_part<Arch>(count);
+    std::size_t i = 0;
+    for (; i < whole; i += lanes<Arch>)
+        (V::load_unaligned(dy + i) * Activation::derivative(V::load_unaligned(y + i))).store_unaligned(dy + i);
+    for (; i < count; ++i) dy[i] *= Activation::reference_derivative(y[i]);
+}
+
+// out(j) = sum over r of x(r, j).
+template <class Arch>
+void column_sums(const float* x, std::size_t rows, std::size_t n, float* out) {
+    using V = floats<Arch>;
+    const std::size_t whole = vector_part<Arch>(n);
+    std::size_t j = 0;
+    for (; j < whole; j += lanes<Arch>) {
+        V sum(0.0f);
+        for (std::size_t r = 0; r < rows; ++r) sum += V::load_unaligned(x + r * n + j);
+        sum.store_unaligned(out + j);
+    }
+    for (; j < n; ++j) {
+        float sum = 0.0f;
+        for (std::size_t r = 0; r < rows; ++r) sum += x[r * n + j];
+        out[j] = sum;
+    }
+}
+
+namespace reference {
+
+template <class Activation>
+void add_bias_activate(float* y, const float* bias, std::size_t rows, std::size_t n) {
+    for (std::size_t r = 0; r < rows; ++r)
+        for (std::size_t j = 0; j < n; ++j) y[r * n + j] = Activation::reference_apply(y[r * n + j] + bias[j]);
+}
+
+template <class Activation>
+void activation_backward(float* dy, const float* y, std::size_t count) {
+    for (std::size_t i = 0; i < count; ++i) dy[i] *= Activation::reference_derivative(y[i]);
+}
+
+inline void column_sums(const float* x, std::size_t rows, std::size_t n, float* out) {
+    for (std::size_t j = 0; j < n; ++j) {
+        double sum = 0.0;
+        for (std::size_t r = 0; r < rows; ++r) sum += x[r * n + j];
+        out[j] = static_cast<float>(sum);
+    }
+}
+
+}  // namespace reference
+}  // namespace typenet::kernels

@@ -1,0 +1,156 @@
+#pragma once
+// Small dense matrix products, all row-major float. Two forms cover every
+// product a layer needs:
+//   matmul_broadcast: C(i, :) = sum_p a(i, p) * B(p, :)   (vectorized along C's rows)
+//   matmul_dot:       C(i, j) = sum_p A(i, p) * B(j, p)   (vectorized along p)
+// a(i, p) is read through two strides, so the same kernel also serves the
+// transposed product X^T * dY of a weight gradient.
+#include <algorithm>
+#include <cstddef>
+
+#include "typenet/kernels/simd.hpp"
+
+namespace typenet::kernels {
+
+struct Strided {
+    const float* data;
+    std::size_t row_stride;  // step between i
+    std::size_t col_stride;  // step between p
+    float operator()(std::size_t i, std::size_t p) const { return data[i * row_stride + p * col_stride]; }
+};
+
+namespace detail {
+
+// Rows x Vectors accumulators live in registers for the whole reduction.
+template <class Arch, std::size_t Rows, std::size_t Vectors>
+inline void broadcast_tile(std::size_t depth, Strided a, const float* b, std::size_t ldb, float* c,
+                           std::size_t ldc, bool accumulate) {
+    using V = floats<Arch>;
+    constexpr std::size_t W = lanes<Arch>;
+    V acc[Rows][Vectors];
+    for (std::size_t r = 0; r < Rows; ++r)
+        for (std::size_t v = 0; v < Vectors; ++v)
+            acc[r][v] = accumulate ? V::load_unaligned(c + r * ldc + v * W) : V(0.0f);
+    for (std::size_t p = 0; p < depth; ++p) {
+        V bv[Vectors];
+        for (std::size_t v = 0; v < Vectors; ++v) bv[v] = V::load_unaligned(b + p * ldb + v * W);
+        for (std::size_t r = 0; r < Rows; ++r) {
+            const V ar(a(r, p));
+            for (std::size_t v = 0; v < Vectors; ++v) acc[r][v] = xsimd::fma(ar, bv[v], acc[r][v]);
+        }
+    }
+    for (std::size_t r = 0; r < Rows; ++r)
+        for (std::size_t v = 0; v < Vectors; ++v) acc[r][v].store_unaligned(c + r * ldc + v * W);
+}
+
+template <class Arch, std::size_t Rows>
+inline void broadcast_row_block(std::size_t n, std::size_t depth, Strided a, const float* b, std::size_t ldb,
+                                float* c, std::size_t ldc, bool accumulate) {
+    constexpr std::size_t W = lanes<Arch>;
+    constexpr std::size_t block = 4;  // vectors per tile: 16 accumulators with 4 rows
+    const std::size_t vectors = n / W;
+    std::size_t v = 0;
+    for (; v + block <= vectors; v += block)
+        broadcast_tile<Arch, Rows, block>(depth, a, b + v * W, ldb, c + v * W, ldc, accumulate);
+    switch (vectors - v) {
+        case 3: broadcast_tile<Arch, Rows, 3>(depth, a, b + v * W, ldb, c + v * W, ldc, accumulate); break;
+        case 2: broadcast_tile<Arch, Rows, 2>(depth, a, b + v * W, ldb, c + v * W, ldc, accumulate); break;
+        case 1: broadcast_tile<Arch, Rows, 1>(depth, a, b + v * W, ldb, c + v * W, ldc, accumulate); break;
+        default: break;
+    }
+    for (std::size_t j = vectors * W; j < n; ++j)
+        for (std::size_t r = 0; r < Rows; ++r) {
+            float sum = accumulate ? c[r * ldc + j] : 0.0f;
+            for (std::size_t p = 0; p < depth; ++p) sum += a(r, p) * b[p * ldb + j];
+            c[r * ldc + j] = sum;
+        }
+}
+
+}  // namespace detail
+
+// C[m x n] (+)= a[m x depth] * B[depth x n]; B and C rows are contiguous.
+template <class Arch>
+void matmul_broadcast(std::size_t m, std::size_t n, std::size_t depth, Strided a, const float* b,
+                      std::size_t ldb, float* c, std::size_t ldc, bool accumulate) {
+    constexpr std::size_t rows = 4;
+    std::size_t i = 0;
+    for (; i + rows <= m; i += rows) {
+        const Strided block{a.data + i * a.row_stride, a.row_stride, a.col_stride};
+        detail::broadcast_row_block<Arch, rows>(n, depth, block, b, ldb, c + i * ldc, ldc, accumulate);
+    }
+    for (; i < m; ++i) {
+        const Strided row{a.data + i * a.row_stride, a.row_stride, a.col_stride};
+        detail::broadcast_row_block<Arch, 1>(n, depth, row, b, ldb, c + i * ldc, ldc, accumulate);
+    }
+}
+
+// C[m x n] (+)= A[m x depth] * B[n x depth]^T: dot products along contiguous rows.
+template <class Arch>
+void matmul_dot(std::size_t m, std::size_t n, std::size_t depth, const float* a, std::size_t lda,
+                const float* b, std::size_t ldb, float* c, std::size_t ldc, bool accumulate) {
+    using V = floats<Arch>;
+    constexpr std::size_t W = lanes<Arch>;
+    const std::size_t whole = vector_part<Arch>(depth);
+    // Rows x Cols = W accumulators, reduced together by one haddp.
+    constexpr std::size_t Rows = W >= 4 ? 4 : W;
+    constexpr std::size_t Cols = W / Rows;
+    auto finish = [&](float dot, std::size_t i, std::size_t j) {
+        for (std::size_t p = whole; p < depth; ++p) dot += a[i * lda + p] * b[j * ldb + p];
+        c[i * ldc + j] = accumulate ? c[i * ldc + j] + dot : dot;
+    };
+    const std::size_t m_tiled = m / Rows * Rows;
+    const std::size_t n_tiled = n / Cols * Cols;
+    for (std::size_t i = 0; i < m_tiled; i += Rows)
+        for (std::size_t j = 0; j < n_tiled; j += Cols) {
+            V acc[Rows * Cols];
+            for (auto& x : acc) x = V(0.0f);
+            for (std::size_t p = 0; p < whole; p += W) {
+                V bv[Cols];
+                for (std::size_t cc = 0; cc < Cols; ++cc) bv[cc] = V::load_unaligned(b + (j + cc) * ldb + p);
+                for (std::size_t r = 0; r < Rows; ++r) {
+                    const V av = V::load_unaligned(a + (i + r) * lda + p);
+                    for (std::size_t cc = 0; cc < Cols; ++cc) acc[r * Cols + cc] = xsimd::fma(av, bv[cc], acc[r * Cols + cc]);
+                }
+            }
+            alignas(64) float dots[W];
+            sum_each<Arch>(acc).store_aligned(dots);
+            for (std::size_t r = 0; r < Rows; ++r)
+                for (std::size_t cc = 0; cc < Cols; ++cc) finish(dots[r * Cols + cc], i + r, j + cc);
+        }
+    // Edges: one dot product at a time.
+    auto single = [&](std::size_t i, std::size_t j) {
+        V acc(0.0f);
+        for (std::size_t p = 0; p < whole; p += W)
+            acc = xsimd::fma(V::load_unaligned(a + i * lda + p), V::load_unaligned(b + j * ldb + p), acc);
+        finish(xsimd::hadd(acc), i, j);
+    };
+    for (std::size_t i = 0; i < m_tiled; ++i)
+        for (std::size_t j = n_tiled; j < n; ++j) single(i, j);
+    for (std::size_t i = m_tiled; i < m; ++i)
+        for (std::size_t j = 0; j < n; ++j) single(i, j);
+}
+
+namespace reference {
+
+inline void matmul_broadcast(std::size_t m, std::size_t n, std::size_t depth, Strided a, const float* b,
+                             std::size_t ldb, float* c, std::size_t ldc, bool accumulate) {
+    for (std::size_t i = 0; i < m; ++i)
+        for (std::size_t j = 0; j < n; ++j) {
+            double sum = accumulate ? c[i * ldc + j] : 0.0;
+            for (std::size_t p = 0; p < depth; ++p) sum += double(a(i, p)) * b[p * ldb + j];
+            c[i * ldc + j] = static_cast<float>(sum);
+        }
+}
+
+inline void matmul_dot(std::size_t m, std::size_t n, std::size_t depth, const float* a, std::size_t lda,
+                       const float* b, std::size_t ldb, float* c, std::size_t ldc, bool accumulate) {
+    for (std::size_t i = 0; i < m; ++i)
+        for (std::size_t j = 0; j < n; ++j) {
+            double sum = accumulate ? c[i * ldc + j] : 0.0;
+            for (std::size_t p = 0; p < depth; ++p) sum += double(a[i * lda + p]) * b[j * ldb + p];
+            c[i * ldc + j] = static_cast<float>(sum);
+        }
+}
+
+}  // namespace reference
+}  // namespace typenet::kernels

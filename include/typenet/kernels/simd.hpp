@@ -1,0 +1,56 @@
+#pragma once
+// Every kernel is a template on the instruction set (an xsimd architecture),
+// so translation units built with different -march flags instantiate
+// different functions and never break the one-definition rule. Callers that
+// do not say otherwise get the best set their own compiler flags allow.
+#include <cstddef>
+#include <type_traits>
+
+#include <xsimd/xsimd.hpp>
+
+namespace typenet::kernels {
+
+using native_arch = xsimd::default_arch;
+
+template <class Arch>
+using floats = xsimd::batch<float, Arch>;
+
+template <class Arch>
+inline constexpr std::size_t lanes = floats<Arch>::size;
+
+// Whole vectors in n floats; the rest (n % lanes) is the tail.
+template <class Arch>
+constexpr std::size_t vector_part(std::size_t n) {
+    return n / lanes<Arch> * lanes<Arch>;
+}
+
+// Lane k of the result is the sum of the lanes of rows[k], for lanes<Arch> rows.
+// xsimd 8.1's AVX-512 haddp returns its sums in a shuffled order, so on
+// AVX-512 each row is folded to 256 bits first and reduced with the AVX one,
+// whose order is right (the kernel tests check both against plain sums).
+template <class Arch>
+floats<Arch> sum_each(const floats<Arch>* rows) {
+#if defined(__AVX512F__)
+    if constexpr (std::is_base_of_v<xsimd::avx512f, Arch>) {
+        using Half = xsimd::batch<float, xsimd::avx2>;
+        auto fold = [](__m512 x) {
+            const __m256 low = _mm512_castps512_ps256(x);
+            const __m256 high = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x), 1));
+            return Half(_mm256_add_ps(low, high));
+        };
+        Half first[8], second[8];
+        for (std::size_t k = 0; k < 8; ++k) {
+            first[k] = fold(rows[k]);
+            second[k] = fold(rows[k + 8]);
+        }
+        const __m256 low = xsimd::haddp(first), high = xsimd::haddp(second);
+        return _mm512_castpd_ps(
+            _mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(low)), _mm256_castps_pd(high), 1));
+    } else
+#endif
+    {
+        return xsimd::haddp(rows);
+    }
+}
+
+}  // namespace typenet::kernels

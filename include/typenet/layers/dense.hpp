@@ -1,0 +1,62 @@
+#pragma once
+// Dense<Units, Activation>: y = f(x W + b), W stored (inputs, units) as Keras stores its kernel.
+#include <algorithm>
+#include <array>
+#include <cstddef>
+
+#include "typenet/activations.hpp"
+#include "typenet/kernels/elementwise.hpp"
+#include "typenet/kernels/matmul.hpp"
+#include "typenet/layer.hpp"
+
+namespace typenet {
+
+template <std::size_t Units, Activation Act = Linear>
+struct Dense {
+    static_assert(Units > 0, "typenet: Dense needs at least one unit");
+    using activation = Act;
+
+    template <class Index, class In>
+    struct input_check {
+        static constexpr bool value = In::rank == 1;
+        static_assert(value, "typenet: Dense expects a flat input; add Flatten before it");
+    };
+
+    template <class In>
+    struct Bound {
+        static constexpr std::string_view kind = "Dense";
+        using input_shape = In;
+        using output_shape = Shape<Units>;
+        static constexpr std::size_t inputs = In::size;
+        static constexpr std::size_t kernel_size = inputs * Units;
+        static constexpr std::size_t parameter_count = kernel_size + Units;
+        static constexpr bool is_view = false;
+        static constexpr std::array<TensorInfo, 2> tensors{{
+            {"kernel", 0, 2, {inputs, Units, 0, 0}},
+            {"bias", kernel_size, 1, {Units, 0, 0, 0}},
+        }};
+
+        static void initialize(float* params, Random& random) {
+            glorot_uniform(params, kernel_size, inputs, Units, random);
+            std::fill(params + kernel_size, params + parameter_count, 0.0f);
+        }
+
+        template <class Arch>
+        static void forward(const float* params, const float* x, float* y, std::size_t rows) {
+            kernels::matmul_broadcast<Arch>(rows, Units, inputs, {x, inputs, 1}, params, Units, y, Units, false);
+            kernels::add_bias_activate<Arch, Act>(y, params + kernel_size, rows, Units);
+        }
+
+        template <class Arch>
+        static void backward(const float* params, const float* x, const float* y, float* dy, float* dx,
+                             float* grad_params, std::size_t rows) {
+            kernels::activation_backward<Arch, Act>(dy, y, rows * Units);
+            // dW = x^T dz: row i of dW gathers column i of x.
+            kernels::matmul_broadcast<Arch>(inputs, Units, rows, {x, 1, inputs}, dy, Units, grad_params, Units, false);
+            kernels::column_sums<Arch>(dy, rows, Units, grad_params + kernel_size);
+            if (dx) kernels::matmul_dot<Arch>(rows, inputs, Units, dy, Units, params, Units, dx, inputs, false);
+        }
+    };
+};
+
+}  // namespace typenet

@@ -1,0 +1,80 @@
+#pragma once
+// Our own generator and distributions: the standard library's distributions
+// differ between implementations, and a seed must give the same model everywhere.
+#include <cmath>
+#include <cstdint>
+#include <numbers>
+#include <span>
+
+namespace typenet {
+
+// What a stream of random numbers is for. One user seed feeds several
+// independent streams, so that, say, the shuffle does not replay the numbers
+// the weights were drawn from.
+enum class Stream : std::uint64_t { weights = 0, shuffle = 1, noise = 2, split = 3, test = 4 };
+
+// xoshiro256** seeded through splitmix64 (Blackman & Vigna).
+class Random {
+public:
+    explicit Random(std::uint64_t seed = 0, Stream stream = Stream::weights) {
+        seed ^= static_cast<std::uint64_t>(stream) * 0xd1b54a32d192ed03ULL;
+        for (auto& word : state_) {
+            seed += 0x9e3779b97f4a7c15ULL;
+            std::uint64_t z = seed;
+            z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+            z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+            word = z ^ (z >> 31);
+        }
+    }
+
+    std::uint64_t next() {
+        const std::uint64_t result = rotl(state_[1] * 5, 7) * 9;
+        const std::uint64_t t = state_[1] << 17;
+        state_[2] ^= state_[0];
+        state_[3] ^= state_[1];
+        state_[1] ^= state_[2];
+        state_[0] ^= state_[3];
+        state_[2] ^= t;
+        state_[3] = rotl(state_[3], 45);
+        return result;
+    }
+
+    // Uniform in [0, 1) with 24 random bits: every value is exact in float.
+    float uniform() { return static_cast<float>(next() >> 40) * 0x1.0p-24f; }
+    float uniform(float low, float high) { return low + (high - low) * uniform(); }
+
+    // Uniform integer in [0, bound) without modulo bias (Lemire's method).
+    std::uint64_t below(std::uint64_t bound) {
+        __extension__ using u128 = unsigned __int128;
+        u128 product = static_cast<u128>(next()) * bound;
+        auto low = static_cast<std::uint64_t>(product);
+        if (low < bound) {
+            const std::uint64_t threshold = -bound % bound;
+            while (low < threshold) {
+                product = static_cast<u128>(next()) * bound;
+                low = static_cast<std::uint64_t>(product);
+            }
+        }
+        return static_cast<std::uint64_t>(product >> 64);
+    }
+
+    // Standard normal (Box-Muller in double, so the tails are right).
+    float normal() {
+        const double u1 = (static_cast<double>(next() >> 11) + 1.0) * 0x1.0p-53;
+        const double u2 = static_cast<double>(next() >> 11) * 0x1.0p-53;
+        return static_cast<float>(std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2));
+    }
+
+    template <class T>
+    void shuffle(std::span<T> items) {
+        for (std::size_t i = items.size(); i > 1; --i) std::swap(items[i - 1], items[below(i)]);
+    }
+
+    const auto& state() const { return state_; }
+
+private:
+    static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+    std::uint64_t state_[4];
+};
+
+}  // namespace typenet

@@ -1,0 +1,17 @@
+# Compiles SOURCE, which must fail, and checks that the compiler's output holds
+# every line the source announces with "// expect: ".
+execute_process(
+  COMMAND ${COMPILER} -std=c++20 -fsyntax-only -I${INCLUDE_DIR} ${SOURCE}
+  RESULT_VARIABLE result OUTPUT_VARIABLE output ERROR_VARIABLE output)
+if(result EQUAL 0)
+  message(FATAL_ERROR "${SOURCE} compiled, but it must not")
+endif()
+file(STRINGS ${SOURCE} expectations REGEX "^// expect: ")
+foreach(line IN LISTS expectations)
+  string(REPLACE "// expect: " "" expected "${line}")
+  string(FIND "${output}" "${expected}" position)
+  if(position EQUAL -1)
+    message(FATAL_ERROR "the compiler's output lacks: ${expected}\n--- output ---\n${output}")
+  endif()
+endforeach()
+message(STATUS "failed as it must:\n${output}")

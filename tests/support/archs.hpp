@@ -1,0 +1,17 @@
+#pragma once
+// The instruction sets this test build can run: the kernels are checked under each.
+#include <gtest/gtest.h>
+#include <xsimd/xsimd.hpp>
+
+namespace typenet::testing {
+
+using Archs = ::testing::Types<xsimd::sse2
+#if defined(__AVX2__) && defined(__FMA__)
+                               , xsimd::fma3<xsimd::avx2>
+#endif
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512CD__)
+                               , xsimd::avx512bw
+#endif
+                               >;
+
+}  // namespace typenet::testing

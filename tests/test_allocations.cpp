@@ -1,0 +1,102 @@
+// A training step and an inference call allocate nothing: every path to the
+// heap (operator new goes through malloc) is counted while they run.
+#include <malloc.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "notebook_models.hpp"
+
+// Sanitizers replace the allocator themselves; there the count cannot be taken.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define TYPENET_COUNT_ALLOCATIONS 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
+#define TYPENET_COUNT_ALLOCATIONS 0
+#endif
+#endif
+#ifndef TYPENET_COUNT_ALLOCATIONS
+#define TYPENET_COUNT_ALLOCATIONS 1
+#endif
+
+#if TYPENET_COUNT_ALLOCATIONS
+extern "C" {
+void* __libc_malloc(std::size_t);
+void* __libc_calloc(std::size_t, std::size_t);
+void* __libc_realloc(void*, std::size_t);
+void* __libc_memalign(std::size_t, std::size_t);
+}
+
+namespace {
+std::atomic<long> allocations{0};
+}
+
+extern "C" {
+void* malloc(std::size_t n) {
+    ++allocations;
+    return __libc_malloc(n);
+}
+void* calloc(std::size_t count, std::size_t n) {
+    ++allocations;
+    return __libc_calloc(count, n);
+}
+void* realloc(void* p, std::size_t n) {
+    ++allocations;
+    return __libc_realloc(p, n);
+}
+void* aligned_alloc(std::size_t alignment, std::size_t n) {
+    ++allocations;
+    return __libc_memalign(alignment, n);
+}
+void* memalign(std::size_t alignment, std::size_t n) {
+    ++allocations;
+    return __libc_memalign(alignment, n);
+}
+int posix_memalign(void** out, std::size_t alignment, std::size_t n) {
+    ++allocations;
+    *out = __libc_memalign(alignment, n);
+    return *out ? 0 : ENOMEM;
+}
+}
+#endif
+
+namespace tn = typenet;
+
+// Called through volatile pointers so that the compiler cannot elide the pairs.
+TEST(Allocations, CounterSeesTheAllocator) {
+    if (!TYPENET_COUNT_ALLOCATIONS) GTEST_SKIP() << "a sanitizer owns the allocator";
+    void* (*volatile allocate)(std::size_t) = ::operator new;
+    void* (*volatile allocate_aligned)(std::size_t, std::size_t) = std::aligned_alloc;
+    int (*volatile allocate_posix)(void**, std::size_t, std::size_t) = posix_memalign;
+    const long before = allocations;
+    void* a = allocate(100);
+    void* b = allocate_aligned(64, 256);
+    void* c = nullptr;
+    ASSERT_EQ(allocate_posix(&c, 64, 256), 0);
+    ::operator delete(a);
+    std::free(b);
+    std::free(c);
+    EXPECT_EQ(allocations - before, 3);
+}
+
+TEST(Allocations, NoneInTrainingStepsOrInference) {
+    if (!TYPENET_COUNT_ALLOCATIONS) GTEST_SKIP() << "a sanitizer owns the allocator";
+    using M = notebook::DenseAutoencoder;
+    M model(0);
+    tn::Trainer<M, tn::Adam, tn::MSE, 32> trainer(model);
+    tn::Workspace<M, 1> single;
+    std::vector<float> x(32 * 784, 0.5f);
+    const std::span<const float> one(x.data(), 784);
+
+    const long before = allocations;
+    for (int step = 0; step < 50; ++step) {
+        trainer.step(x, x);
+        trainer.step(std::span(x).first(7 * 784), std::span(x).first(7 * 784));  // a partial batch
+        model(single, one);
+        model.part<notebook::DenseEncoder>()(single, one);
+    }
+    EXPECT_EQ(allocations - before, 0);
+}

@@ -1,0 +1,53 @@
+// Every layer's backward against central differences, over every type list we ship.
+#include <gtest/gtest.h>
+
+#include "support/gradient_check.hpp"
+#include "notebook_models.hpp"
+
+namespace tn = typenet;
+using tn::testing::check_gradients;
+
+template <class M>
+void expect_gradients_match(std::uint64_t seed = 1) {
+    const auto report = check_gradients<M>(seed);
+    EXPECT_EQ(report.checked, M::parameter_count + 2 * M::input_shape::size);
+    EXPECT_TRUE(report.failures.empty()) << report.failures.size() << " mismatches, first: " << report.failures.front();
+}
+
+TEST(Gradients, DenseAutoencoderOfTheNotebook) { expect_gradients_match<notebook::DenseAutoencoder>(); }
+
+TEST(Gradients, EveryActivationAtOddSizes) {
+    using M = tn::Model<tn::Input<3, 5>, tn::Flatten, tn::Dense<7, tn::Tanh>, tn::Dense<19, tn::ReLU>,
+                        tn::Dense<17, tn::Linear>, tn::Dense<6, tn::Sigmoid>, tn::Reshape<2, 3>>;
+    for (std::uint64_t seed : {1, 2, 3}) expect_gradients_match<M>(seed);
+}
+
+TEST(Gradients, WideLayersCrossVectorTails) {
+    using M = tn::Model<tn::Input<37>, tn::Dense<33, tn::Sigmoid>, tn::Dense<70, tn::Tanh>>;
+    expect_gradients_match<M>();
+}
+
+template <class Loss>
+void expect_loss_gradient_matches() {
+    tn::Random random(7);
+    std::vector<float> y(45), t(45), gradient(45);
+    // Targets at least 0.05 away from the predictions: MAE has a kink where they meet.
+    for (std::size_t i = 0; i < y.size(); ++i) {
+        y[i] = random.uniform();
+        t[i] = y[i] + (random.uniform() < 0.5f ? -1.0f : 1.0f) * random.uniform(0.05f, 0.5f);
+    }
+    Loss::template sum<tn::kernels::native_arch>(y.data(), t.data(), y.size(), gradient.data());
+    for (std::size_t i = 0; i < y.size(); ++i) {
+        const float saved = y[i];
+        const float step = 1e-3f;
+        y[i] = saved + step;
+        const double plus = Loss::template sum<tn::kernels::native_arch>(y.data(), t.data(), y.size()) / y.size();
+        y[i] = saved - step;
+        const double minus = Loss::template sum<tn::kernels::native_arch>(y.data(), t.data(), y.size()) / y.size();
+        y[i] = saved;
+        EXPECT_NEAR((plus - minus) / (2 * step), gradient[i], 1e-4) << "element " << i;
+    }
+}
+
+TEST(Gradients, MeanSquaredError) { expect_loss_gradient_matches<tn::MSE>(); }
+TEST(Gradients, MeanAbsoluteError) { expect_loss_gradient_matches<tn::MAE>(); }

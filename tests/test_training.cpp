@@ -1,0 +1,123 @@
+// Optimizers against hand-worked values, and a small network that must learn.
+#include <cmath>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "notebook_models.hpp"
+#include "typenet/typenet.hpp"
+
+namespace tn = typenet;
+
+TEST(Adam, TwoStepsMatchKerasFormula) {
+    // Worked in double with Keras's update: alpha = lr sqrt(1 - b2^t) / (1 - b1^t),
+    // m += (g - m)(1 - b1), v += (g^2 - v)(1 - b2), w -= alpha m / (sqrt(v) + eps).
+    tn::Adam adam;
+    tn::Adam::State state(2);
+    std::vector<float> w{0.5f, -0.25f};
+    std::vector<float> g{0.2f, -0.05f};
+    adam.update<tn::kernels::native_arch>(w, g, state);
+    EXPECT_NEAR(w[0], 0.4990000158111383, 1e-7);
+    EXPECT_NEAR(w[1], -0.24900006324155347, 1e-7);
+    g = {-0.1f, 0.3f};
+    adam.update<tn::kernels::native_arch>(w, g, state);
+    EXPECT_NEAR(w[0], 0.4987336825395067, 1e-7);
+    EXPECT_NEAR(w[1], -0.24962397542080245, 1e-7);
+    EXPECT_EQ(state.step, 2);
+}
+
+TEST(SGD, MomentumMatchesKerasFormula) {
+    tn::SGD sgd{.learning_rate = 0.1f, .momentum = 0.9f};
+    tn::SGD::State state(1);
+    std::vector<float> w{1.0f};
+    const std::vector<float> g{0.5f};
+    sgd.update<tn::kernels::native_arch>(w, g, state);  // velocity -0.05
+    EXPECT_FLOAT_EQ(w[0], 0.95f);
+    sgd.update<tn::kernels::native_arch>(w, g, state);  // velocity 0.9 * -0.05 - 0.05 = -0.095
+    EXPECT_FLOAT_EQ(w[0], 0.855f);
+}
+
+// A synthetic task: reconstruct 16-dimensional points that lie on a 3-dimensional subspace.
+TEST(Fit, SmallAutoencoderLossFalls) {
+    using M = tn::Model<tn::Input<16>, tn::Dense<8, tn::Tanh>, tn::Dense<3, tn::Linear>, tn::Dense<8, tn::Tanh>,
+                        tn::Dense<16, tn::Sigmoid>>;
+    tn::Random random(3);
+    std::vector<float> basis(3 * 16), data(1000 * 16);
+    for (auto& b : basis) b = random.uniform(-1.0f, 1.0f);
+    for (std::size_t i = 0; i < 1000; ++i) {
+        const float c[3] = {random.uniform(-1, 1), random.uniform(-1, 1), random.uniform(-1, 1)};
+        for (std::size_t j = 0; j < 16; ++j)
+            data[i * 16 + j] = 0.5f + 0.15f * (c[0] * basis[j] + c[1] * basis[16 + j] + c[2] * basis[32 + j]);
+    }
+    const std::span<const float> all(data);
+    const tn::Samples<tn::Shape<16>> x{all.first(800 * 16)}, validation{all.subspan(800 * 16)};
+    M model(0);
+    tn::Trainer<M, tn::Adam, tn::MSE, 32> trainer(model, tn::Adam{.learning_rate = 3e-3f});
+    const auto history = tn::fit(trainer, x, x, validation, validation, {.epochs = 30, .batch_size = 32, .verbose = false, .on_epoch_end = {}});
+    ASSERT_EQ(history.size(), 30u);
+    EXPECT_LT(history.back().loss, 0.2 * history.front().loss);
+    EXPECT_LT(history.back().val_loss, 0.2 * history.front().val_loss);
+    EXPECT_NEAR(history.back().val_loss, tn::evaluate<tn::MSE>(model, trainer.workspace(), validation, validation), 1e-12);
+}
+
+// A partial last batch trains on its real rows only: the loss is their mean,
+// and rows past them in the workspace (stale data) change nothing.
+TEST(Trainer, PartialBatchUsesOnlyRealRows) {
+    using M = tn::Model<tn::Input<5>, tn::Dense<4, tn::Tanh>, tn::Dense<5, tn::Sigmoid>>;
+    tn::Random random(1);
+    std::vector<float> x(3 * 5);
+    for (auto& v : x) v = random.uniform();
+    M a(4), b(4);
+    tn::Trainer<M, tn::SGD, tn::MSE, 8> roomy(a);
+    tn::Trainer<M, tn::SGD, tn::MSE, 3> exact(b);
+    std::fill_n(roomy.workspace().activation(0), 8 * 5, 1e6f);  // stale rows past the real ones
+    std::fill_n(roomy.target_buffer(), 8 * 5, -1e6f);
+    for (auto* trainer_inputs : {roomy.workspace().activation(0), roomy.target_buffer(), exact.workspace().activation(0),
+                                 exact.target_buffer()})
+        std::copy(x.begin(), x.end(), trainer_inputs);
+    EXPECT_DOUBLE_EQ(roomy.compute_gradients(3), exact.compute_gradients(3));
+    for (std::size_t i = 0; i < M::parameter_count; ++i) ASSERT_EQ(roomy.gradients()[i], exact.gradients()[i]) << i;
+}
+
+TEST(Model, PartsRunAloneGiveTheModelBitForBit) {
+    using M = notebook::DenseAutoencoder;
+    M model(5);
+    tn::Random random(2);
+    std::vector<float> x(7 * 784);
+    for (auto& v : x) v = random.uniform();
+    tn::Workspace<M, 8> whole, parts;
+    const auto y = model(whole, x);
+    const auto codes = model.part<notebook::DenseEncoder>()(parts, x);
+    ASSERT_EQ(codes.size(), 7u * 64u);
+    const std::vector<float> kept_codes(codes.begin(), codes.end());
+    tn::Workspace<M, 8> decoder_only;  // the decoder also runs from codes that came from elsewhere
+    const auto y_parts = model.part<notebook::DenseDecoder>()(decoder_only, kept_codes);
+    ASSERT_EQ(y.size(), y_parts.size());
+    for (std::size_t i = 0; i < y.size(); ++i) ASSERT_EQ(y[i], y_parts[i]) << i;
+    EXPECT_EQ(&model.part<0>()(parts, x)[0], codes.data());
+}
+
+TEST(Model, WrongInputSizeIsAClearError) {
+    notebook::DenseAutoencoder model;
+    tn::Workspace<notebook::DenseAutoencoder, 4> workspace;
+    const std::vector<float> too_many(5 * 784), ragged(783);
+    EXPECT_THROW(model(workspace, too_many), tn::UsageError);
+    try {
+        model(workspace, ragged);
+        FAIL();
+    } catch (const tn::UsageError& e) {
+        EXPECT_STREQ(e.what(), "typenet: expected 1 to 4 rows of 784 floats, got 783 floats");
+    }
+}
+
+TEST(Model, SeedGivesGlorotUniformWeightsAndZeroBiases) {
+    notebook::DenseAutoencoder a(9), b(9), c(10);
+    EXPECT_TRUE(std::equal(a.parameters().begin(), a.parameters().end(), b.parameters().begin()));
+    EXPECT_FALSE(std::equal(a.parameters().begin(), a.parameters().end(), c.parameters().begin()));
+    const float limit = std::sqrt(6.0f / (784 + 64));
+    float largest = 0.0f;
+    for (std::size_t i = 0; i < 784 * 64; ++i) largest = std::max(largest, std::abs(a.parameters()[i]));
+    EXPECT_LE(largest, limit);
+    EXPECT_GT(largest, 0.99f * limit);
+    for (std::size_t i = 784 * 64; i < 784 * 64 + 64; ++i) EXPECT_EQ(a.parameters()[i], 0.0f);
+}
