@@ -53,6 +53,23 @@ double evaluate(const M& model, Workspace<M, Capacity>& workspace, Samples<In> x
     return sum / static_cast<double>(x.count() * Out::size);
 }
 
+// Runs a model, or one of its parts, over every row of inputs, batch by batch,
+// and gathers the outputs (Keras's predict).
+template <class Arch = kernels::native_arch, class Network, class M, std::size_t Capacity>
+std::vector<float> predict(const Network& network, Workspace<M, Capacity>& workspace, std::span<const float> inputs) {
+    constexpr std::size_t in = Network::input_shape::size, out = Network::output_shape::size;
+    if (inputs.size() % in != 0)
+        throw UsageError(fmt::format("typenet: {} floats is not a whole number of rows of {}", inputs.size(), in));
+    const std::size_t rows = inputs.size() / in;
+    std::vector<float> outputs(rows * out);
+    for (std::size_t first = 0; first < rows; first += Capacity) {
+        const std::size_t count = std::min(Capacity, rows - first);
+        const auto result = network.template operator()<Arch>(workspace, inputs.subspan(first * in, count * in));
+        std::copy(result.begin(), result.end(), outputs.begin() + static_cast<std::ptrdiff_t>(first * out));
+    }
+    return outputs;
+}
+
 template <class Arch = kernels::native_arch, class T, class In, class Out>
 History fit(T& trainer, Samples<In> x, Samples<Out> y, Samples<In> validation_x, Samples<Out> validation_y,
             const FitOptions& options) {

@@ -2,6 +2,7 @@
 // The compile-time graph: the input shape and a flat layer list become the
 // shape at every boundary, the bound layers, and where each layer's
 // parameters and activations live. Nothing here exists at run time but constants.
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <type_traits>
@@ -77,6 +78,15 @@ struct Graph<InputShape, TypeList<Layers...>> {
         return offsets;
     }();
     static constexpr std::size_t parameter_count = parameter_offsets[layer_count];
+
+    // Scratch is used by one layer at a time, so the largest need is enough.
+    static constexpr std::size_t scratch_floats = [] {
+        std::size_t largest = 0;
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            ((largest = std::max(largest, std::size_t(bound<I>::scratch_floats))), ...);
+        }(std::make_index_sequence<layer_count>{});
+        return largest;
+    }();
 
     // Activation i (the input of layer i, i = 0..n) lives in buffer buffer_of[i];
     // a view's output shares its input's buffer.

@@ -9,8 +9,10 @@
 //   B::is_view                    true when the output is the input seen with another shape
 //                                 (Flatten, Reshape): no work, the buffers are shared
 //   B::initialize(params, random) fills fresh parameters (Glorot-uniform weights, zero biases)
-//   B::forward<Arch>(params, x, y, rows)
-//   B::backward<Arch>(params, x, y, dy, dx, grad_params, rows)
+//   B::scratch_floats             floats of temporary memory forward and backward may use
+//                                 (one sample's im2col windows); the workspace provides it
+//   B::forward<Arch>(params, x, y, rows, scratch)
+//   B::backward<Arch>(params, x, y, dy, dx, grad_params, rows, scratch)
 //       dy arrives holding dLoss/dy and may be overwritten; grad_params is written
 //       (not accumulated); dx is written unless it is null (no one needs it).
 // Each layer type also has input_check<layer_index<I>, Shape>, whose ::value says
@@ -54,11 +56,12 @@ concept BoundLayer = requires(const float* cp, float* p, std::size_t rows, Rando
     requires is_shape<typename B::output_shape>;
     { B::parameter_count } -> std::convertible_to<std::size_t>;
     { B::is_view } -> std::convertible_to<bool>;
+    { B::scratch_floats } -> std::convertible_to<std::size_t>;
     { B::kind } -> std::convertible_to<std::string_view>;
     B::tensors;
     B::initialize(p, random);
-    B::template forward<xsimd::default_arch>(cp, cp, p, rows);
-    B::template backward<xsimd::default_arch>(cp, cp, cp, p, p, p, rows);
+    B::template forward<xsimd::default_arch>(cp, cp, p, rows, p);
+    B::template backward<xsimd::default_arch>(cp, cp, cp, p, p, p, rows, p);
 };
 
 // Glorot (Xavier) uniform, Keras's default kernel initializer.

@@ -104,6 +104,7 @@ public:
             total += buffer_sizes[b];
         }
         activations_ = AlignedFloats(total);
+        scratch_ = AlignedFloats(graph::scratch_floats);
         gradients_ = AlignedFloats(total);
         for (std::size_t i = 0; i <= graph::layer_count; ++i) {
             activation_[i] = activations_.data() + buffer_offsets[graph::buffer_of[i]];
@@ -116,12 +117,13 @@ public:
     // Activation i is the input of layer i; activation(layer_count) is the model's output.
     float* activation(std::size_t i) { return activation_[i]; }
     float* gradient(std::size_t i) { return gradient_[i]; }
+    float* scratch() { return scratch_.data(); }
     std::size_t rows() const { return rows_; }
     void set_rows(std::size_t rows) { rows_ = rows; }
-    std::size_t bytes() const { return (activations_.size() + gradients_.size()) * sizeof(float); }
+    std::size_t bytes() const { return (activations_.size() + gradients_.size() + scratch_.size()) * sizeof(float); }
 
 private:
-    AlignedFloats activations_, gradients_;
+    AlignedFloats activations_, gradients_, scratch_;
     std::array<float*, graph::layer_count + 1> activation_{};
     std::array<float*, graph::layer_count + 1> gradient_{};
     std::size_t rows_ = 0;
@@ -159,7 +161,8 @@ public:
         [&]<std::size_t... I>(std::index_sequence<I...>) {
             (graph::template bound<From + I>::template forward<Arch>(parameters + graph::parameter_offsets[From + I],
                                                                      workspace.activation(From + I),
-                                                                     workspace.activation(From + I + 1), rows),
+                                                                     workspace.activation(From + I + 1), rows,
+                                                                     workspace.scratch()),
              ...);
         }(std::make_index_sequence<To - From>{});
     }

@@ -93,7 +93,7 @@ private:
             float* dx = graph::template needs_input_gradient<0>(I, input_gradient) ? workspace_.gradient(I) : nullptr;
             B::template backward<Arch>(parameters + graph::parameter_offsets[I], workspace_.activation(I),
                                        workspace_.activation(I + 1), workspace_.gradient(I + 1), dx,
-                                       grads + graph::parameter_offsets[I], rows);
+                                       grads + graph::parameter_offsets[I], rows, workspace_.scratch());
         }
     }
 

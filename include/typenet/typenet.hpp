@@ -3,6 +3,7 @@
 #include "typenet/activations.hpp"
 #include "typenet/error.hpp"
 #include "typenet/fit.hpp"
+#include "typenet/layers/conv2d.hpp"
 #include "typenet/layers/dense.hpp"
 #include "typenet/layers/reshape.hpp"
 #include "typenet/losses.hpp"

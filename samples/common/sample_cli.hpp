@@ -10,8 +10,10 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "typenet/error.hpp"
 #include "typenet/fit.hpp"
 #include "typenet/io/atomic_file.hpp"
+#include "typenet/io/idx.hpp"
 
 namespace samples {
 
@@ -33,16 +35,71 @@ struct TrainingFlags {
     std::exit(code);
 }
 
+// A number x with low <= x <= high (and not NaN), said in a short sentence.
+inline CLI::Validator between(double low, double high, const std::string& expected) {
+    return CLI::Validator(
+        [=](std::string& input) -> std::string {
+            double value = 0.0;
+            std::size_t used = 0;
+            try {
+                value = std::stod(input, &used);
+            } catch (const std::exception&) {
+                used = 0;
+            }
+            if (used != input.size() || used == 0 || !(value >= low && value <= high))
+                return fmt::format("expected {}, got {}", expected, input);
+            return {};
+        },
+        expected);
+}
+
+// A positive number, finite and not NaN: CLI11's PositiveNumber lets NaN through.
+inline CLI::Validator positive_number() {
+    return CLI::Validator(
+        [](std::string& input) -> std::string {
+            double value = 0.0;
+            std::size_t used = 0;
+            try {
+                value = std::stod(input, &used);
+            } catch (const std::exception&) {
+                used = 0;
+            }
+            if (used != input.size() || used == 0 || !(value > 0.0) || !std::isfinite(value))
+                return fmt::format("expected a positive number, got {}", input);
+            return {};
+        },
+        "positive number");
+}
+
+// Unsigned flags: CLI11 would turn "-1" into 2^64 - 1.
+inline CLI::Validator whole_number() {
+    return CLI::Validator(
+        [](std::string& input) -> std::string {
+            if (input.empty() || input.find_first_not_of("0123456789") != std::string::npos)
+                return fmt::format("expected a whole number, got {}", input);
+            return {};
+        },
+        "whole number");
+}
+
 inline void add_training_flags(CLI::App& app, TrainingFlags& flags, std::size_t batch_capacity) {
-    app.add_option("--epochs", flags.epochs, "number of epochs (at least 1)")->capture_default_str()
-        ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));
+    app.add_option("--epochs", flags.epochs, "number of epochs (at least 1)")
+        ->capture_default_str()
+        ->check(whole_number())
+        ->check(between(1, 1e6, "a number of epochs from 1 to 1000000"));
     app.add_option("--batch", flags.batch,
                    fmt::format("batch size, 1 to {} (the capacity this sample is compiled with)", batch_capacity))
         ->capture_default_str()
-        ->check(CLI::Range(std::size_t{1}, batch_capacity));
-    app.add_option("--learning-rate", flags.learning_rate, "Adam's learning rate (positive)")->capture_default_str()
-        ->check(CLI::PositiveNumber);
-    app.add_option("--seed", flags.seed, "seed of the weights and the shuffle")->capture_default_str();
+        ->check(whole_number())
+        ->check(between(1, double(batch_capacity),
+                        fmt::format("a batch from 1 to {} (the capacity this program is compiled with)",
+                                    batch_capacity)));
+    app.add_option("--learning-rate", flags.learning_rate, "Adam's learning rate (positive)")
+        ->capture_default_str()
+        ->check(positive_number());
+    app.add_option("--seed", flags.seed, "seed of the weights, the shuffle and any noise")
+        ->capture_default_str()
+        ->check(whole_number());
     app.add_option("--data", flags.data, "folder holding the Fashion-MNIST IDX files")->capture_default_str();
     app.add_option("--out", flags.out, "folder for the results")->capture_default_str();
 }
@@ -83,6 +140,27 @@ inline void write_history_csv(const std::filesystem::path& file, const typenet::
     for (const auto& record : history)
         text += fmt::format("{},{:.6f},{:.6f},{:.4f}\n", record.epoch, record.loss, record.val_loss, record.seconds);
     typenet::io::write_text_file_atomically(file, text);
+}
+
+inline typenet::io::Dataset load_data_or_exit(const std::string& program, const std::filesystem::path& folder) {
+    try {
+        return typenet::io::load_fashion_mnist(folder);
+    } catch (const typenet::DataError& e) {
+        fail(program, exit_data_error, e.what());
+    }
+}
+
+// The flags' epochs, batch and seed; history.csv rewritten (atomically) after every epoch.
+inline typenet::FitOptions fit_options(const TrainingFlags& flags, typenet::History& history) {
+    typenet::FitOptions options;
+    options.epochs = flags.epochs;
+    options.batch_size = flags.batch;
+    options.seed = flags.seed;
+    options.on_epoch_end = [&history, file = flags.out / "history.csv"](const typenet::EpochRecord& record) {
+        history.push_back(record);
+        write_history_csv(file, history);
+    };
+    return options;
 }
 
 }  // namespace samples

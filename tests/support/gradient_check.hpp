@@ -3,6 +3,9 @@
 // every input, in the spirit of dlib's test_layer: the loss is a fixed random
 // projection of the output, L = sum r_i y_i, so dL/dy = r exercises every
 // output, and each derivative is retried at several step sizes before it fails.
+// A ReLU unit whose input sits within a step of 0 is a kink, where the
+// derivative does not exist: there the one-sided differences disagree with
+// each other, and the point is counted as a kink rather than as a failure.
 #include <cmath>
 #include <cstddef>
 #include <span>
@@ -18,6 +21,7 @@ namespace typenet::testing {
 
 struct GradientCheckReport {
     std::size_t checked = 0;
+    std::size_t kinks = 0;
     std::vector<std::string> failures;
 };
 
@@ -55,7 +59,8 @@ GradientCheckReport check_gradients(std::uint64_t seed = 1) {
     GradientCheckReport report;
     auto check = [&](float& value, double analytic, const std::string& what) {
         const float saved = value;
-        bool ok = false;
+        const double center = loss();
+        bool ok = false, kink = false;
         double numeric = 0.0;
         for (const float step : {1e-3f, 3e-3f, 3e-4f}) {
             value = saved + step;
@@ -65,9 +70,11 @@ GradientCheckReport check_gradients(std::uint64_t seed = 1) {
             value = saved;
             numeric = (plus - minus) / (2.0 * step);
             if ((ok = close_enough(numeric, analytic))) break;
+            kink = kink || !close_enough((plus - center) / step, (center - minus) / step);
         }
         ++report.checked;
-        if (!ok) report.failures.push_back(fmt::format("{}: numeric {} vs backward {}", what, numeric, analytic));
+        if (!ok && kink) ++report.kinks;
+        else if (!ok) report.failures.push_back(fmt::format("{}: numeric {} vs backward {}", what, numeric, analytic));
     };
     auto parameters = model.parameters();
     for (std::size_t i = 0; i < M::parameter_count; ++i) check(parameters[i], grad_params[i], fmt::format("parameter {}", i));

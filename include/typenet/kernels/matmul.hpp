@@ -7,6 +7,7 @@
 // transposed product X^T * dY of a weight gradient.
 #include <algorithm>
 #include <cstddef>
+#include <type_traits>
 
 #include "typenet/kernels/simd.hpp"
 
@@ -49,21 +50,28 @@ inline void broadcast_row_block(std::size_t n, std::size_t depth, Strided a, con
     constexpr std::size_t W = lanes<Arch>;
     constexpr std::size_t block = 4;  // vectors per tile: 16 accumulators with 4 rows
     const std::size_t vectors = n / W;
-    std::size_t v = 0;
-    for (; v + block <= vectors; v += block)
+    const std::size_t blocked = vectors / block * block;
+    for (std::size_t v = 0; v < blocked; v += block)
         broadcast_tile<Arch, Rows, block>(depth, a, b + v * W, ldb, c + v * W, ldc, accumulate);
+    const std::size_t v = blocked;
     switch (vectors - v) {
         case 3: broadcast_tile<Arch, Rows, 3>(depth, a, b + v * W, ldb, c + v * W, ldc, accumulate); break;
         case 2: broadcast_tile<Arch, Rows, 2>(depth, a, b + v * W, ldb, c + v * W, ldc, accumulate); break;
         case 1: broadcast_tile<Arch, Rows, 1>(depth, a, b + v * W, ldb, c + v * W, ldc, accumulate); break;
         default: break;
     }
-    for (std::size_t j = vectors * W; j < n; ++j)
-        for (std::size_t r = 0; r < Rows; ++r) {
-            float sum = accumulate ? c[r * ldc + j] : 0.0f;
-            for (std::size_t p = 0; p < depth; ++p) sum += a(r, p) * b[p * ldb + j];
-            c[r * ldc + j] = sum;
-        }
+    const std::size_t done = vectors * W;
+    if (done == n) return;
+    if constexpr (!std::is_void_v<narrower_t<Arch>>) {
+        broadcast_row_block<narrower_t<Arch>, Rows>(n - done, depth, a, b + done, ldb, c + done, ldc, accumulate);
+    } else {
+        for (std::size_t j = done; j < n; ++j)
+            for (std::size_t r = 0; r < Rows; ++r) {
+                float sum = accumulate ? c[r * ldc + j] : 0.0f;
+                for (std::size_t p = 0; p < depth; ++p) sum += a(r, p) * b[p * ldb + j];
+                c[r * ldc + j] = sum;
+            }
+    }
 }
 
 }  // namespace detail
@@ -73,12 +81,12 @@ template <class Arch>
 void matmul_broadcast(std::size_t m, std::size_t n, std::size_t depth, Strided a, const float* b,
                       std::size_t ldb, float* c, std::size_t ldc, bool accumulate) {
     constexpr std::size_t rows = 4;
-    std::size_t i = 0;
-    for (; i + rows <= m; i += rows) {
+    const std::size_t tiled = m / rows * rows;
+    for (std::size_t i = 0; i < tiled; i += rows) {
         const Strided block{a.data + i * a.row_stride, a.row_stride, a.col_stride};
         detail::broadcast_row_block<Arch, rows>(n, depth, block, b, ldb, c + i * ldc, ldc, accumulate);
     }
-    for (; i < m; ++i) {
+    for (std::size_t i = tiled; i < m; ++i) {
         const Strided row{a.data + i * a.row_stride, a.row_stride, a.col_stride};
         detail::broadcast_row_block<Arch, 1>(n, depth, row, b, ldb, c + i * ldc, ldc, accumulate);
     }

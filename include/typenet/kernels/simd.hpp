@@ -24,6 +24,26 @@ constexpr std::size_t vector_part(std::size_t n) {
     return n / lanes<Arch> * lanes<Arch>;
 }
 
+// The next narrower instruction set, for the columns that a full vector does
+// not cover (8 filters under AVX-512): void when only scalar code is left.
+template <class Arch>
+struct narrower {
+    using type = void;
+};
+#if defined(__AVX2__) && defined(__FMA__)
+template <class Arch>
+    requires std::is_base_of_v<xsimd::avx512f, Arch>
+struct narrower<Arch> {
+    using type = xsimd::fma3<xsimd::avx2>;
+};
+template <>
+struct narrower<xsimd::fma3<xsimd::avx2>> {
+    using type = xsimd::sse4_2;
+};
+#endif
+template <class Arch>
+using narrower_t = typename narrower<Arch>::type;
+
 // Lane k of the result is the sum of the lanes of rows[k], for lanes<Arch> rows.
 // xsimd 8.1's AVX-512 haddp returns its sums in a shuffled order, so on
 // AVX-512 each row is folded to 256 bits first and reduced with the AVX one,

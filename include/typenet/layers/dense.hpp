@@ -31,6 +31,7 @@ struct Dense {
         static constexpr std::size_t kernel_size = inputs * Units;
         static constexpr std::size_t parameter_count = kernel_size + Units;
         static constexpr bool is_view = false;
+        static constexpr std::size_t scratch_floats = 0;
         static constexpr std::array<TensorInfo, 2> tensors{{
             {"kernel", 0, 2, {inputs, Units, 0, 0}},
             {"bias", kernel_size, 1, {Units, 0, 0, 0}},
@@ -42,14 +43,14 @@ struct Dense {
         }
 
         template <class Arch>
-        static void forward(const float* params, const float* x, float* y, std::size_t rows) {
+        static void forward(const float* params, const float* x, float* y, std::size_t rows, float*) {
             kernels::matmul_broadcast<Arch>(rows, Units, inputs, {x, inputs, 1}, params, Units, y, Units, false);
             kernels::add_bias_activate<Arch, Act>(y, params + kernel_size, rows, Units);
         }
 
         template <class Arch>
         static void backward(const float* params, const float* x, const float* y, float* dy, float* dx,
-                             float* grad_params, std::size_t rows) {
+                             float* grad_params, std::size_t rows, float*) {
             kernels::activation_backward<Arch, Act>(dy, y, rows * Units);
             // dW = x^T dz: row i of dW gathers column i of x.
             kernels::matmul_broadcast<Arch>(inputs, Units, rows, {x, 1, inputs}, dy, Units, grad_params, Units, false);

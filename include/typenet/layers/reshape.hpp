@@ -15,12 +15,13 @@ struct ViewLayer {
     using output_shape = Out;
     static constexpr std::size_t parameter_count = 0;
     static constexpr bool is_view = true;
+    static constexpr std::size_t scratch_floats = 0;
     static constexpr std::array<TensorInfo, 0> tensors{};
     static void initialize(float*, Random&) {}
     template <class Arch>
-    static void forward(const float*, const float*, float*, std::size_t) {}
+    static void forward(const float*, const float*, float*, std::size_t, float*) {}
     template <class Arch>
-    static void backward(const float*, const float*, const float*, float*, float*, float*, std::size_t) {}
+    static void backward(const float*, const float*, const float*, float*, float*, float*, std::size_t, float*) {}
 };
 
 inline constexpr std::string_view flatten_kind = "Flatten";

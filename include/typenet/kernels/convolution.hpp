@@ -1,0 +1,113 @@
+#pragma once
+// Convolutions as matrix products. A window geometry relates a "wide" image
+// (a convolution's input, a transposed convolution's output) to a "narrow"
+// one (the other side): narrow pixel (oy, ox) sees wide pixels
+// (oy*stride + ky - pad_top, ox*stride + kx - pad_left), ky, kx < kernel.
+// im2col lays those windows out as rows, (ky, kx, channel) along each row as
+// Keras orders its kernels; col2im adds rows back into the image.
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+
+namespace typenet::kernels {
+
+struct WindowGeometry {
+    std::size_t wide_height, wide_width;
+    std::size_t narrow_height, narrow_width;
+    std::size_t kernel, stride, pad_top, pad_left;
+    std::size_t channels;  // of the wide image
+
+    constexpr std::size_t row_size() const { return kernel * kernel * channels; }
+    constexpr std::size_t rows() const { return narrow_height * narrow_width; }
+};
+
+// For every narrow pixel, the window of the wide image (zeros outside it).
+inline void im2col(const WindowGeometry& g, const float* wide, float* columns) {
+    const std::size_t c = g.channels;
+    for (std::size_t oy = 0; oy < g.narrow_height; ++oy)
+        for (std::size_t ox = 0; ox < g.narrow_width; ++ox) {
+            float* row = columns + (oy * g.narrow_width + ox) * g.row_size();
+            for (std::size_t ky = 0; ky < g.kernel; ++ky) {
+                const std::ptrdiff_t iy = std::ptrdiff_t(oy * g.stride + ky) - std::ptrdiff_t(g.pad_top);
+                for (std::size_t kx = 0; kx < g.kernel; ++kx, row += c) {
+                    const std::ptrdiff_t ix = std::ptrdiff_t(ox * g.stride + kx) - std::ptrdiff_t(g.pad_left);
+                    if (iy < 0 || ix < 0 || iy >= std::ptrdiff_t(g.wide_height) || ix >= std::ptrdiff_t(g.wide_width))
+                        std::fill_n(row, c, 0.0f);
+                    else
+                        std::memcpy(row, wide + (std::size_t(iy) * g.wide_width + std::size_t(ix)) * c, c * sizeof(float));
+                }
+            }
+        }
+}
+
+// The adjoint of im2col: every window's values added back where they came from.
+inline void col2im_add(const WindowGeometry& g, const float* columns, float* wide) {
+    const std::size_t c = g.channels;
+    for (std::size_t oy = 0; oy < g.narrow_height; ++oy)
+        for (std::size_t ox = 0; ox < g.narrow_width; ++ox) {
+            const float* row = columns + (oy * g.narrow_width + ox) * g.row_size();
+            for (std::size_t ky = 0; ky < g.kernel; ++ky) {
+                const std::ptrdiff_t iy = std::ptrdiff_t(oy * g.stride + ky) - std::ptrdiff_t(g.pad_top);
+                for (std::size_t kx = 0; kx < g.kernel; ++kx, row += c) {
+                    const std::ptrdiff_t ix = std::ptrdiff_t(ox * g.stride + kx) - std::ptrdiff_t(g.pad_left);
+                    if (iy < 0 || ix < 0 || iy >= std::ptrdiff_t(g.wide_height) || ix >= std::ptrdiff_t(g.wide_width))
+                        continue;
+                    float* pixel = wide + (std::size_t(iy) * g.wide_width + std::size_t(ix)) * c;
+                    for (std::size_t ch = 0; ch < c; ++ch) pixel[ch] += row[ch];
+                }
+            }
+        }
+}
+
+// out[j][i] = in[i][j] for a rows x cols matrix.
+inline void transpose(const float* in, std::size_t rows, std::size_t cols, float* out) {
+    for (std::size_t i = 0; i < rows; ++i)
+        for (std::size_t j = 0; j < cols; ++j) out[j * rows + i] = in[i * cols + j];
+}
+
+namespace reference {
+
+// Direct convolution, Keras's kernel layout (ky, kx, in, out), no bias or activation.
+inline void convolution(const WindowGeometry& g, const float* wide, const float* kernel, std::size_t filters,
+                        float* narrow) {
+    for (std::size_t oy = 0; oy < g.narrow_height; ++oy)
+        for (std::size_t ox = 0; ox < g.narrow_width; ++ox)
+            for (std::size_t f = 0; f < filters; ++f) {
+                double sum = 0.0;
+                for (std::size_t ky = 0; ky < g.kernel; ++ky)
+                    for (std::size_t kx = 0; kx < g.kernel; ++kx) {
+                        const std::ptrdiff_t iy = std::ptrdiff_t(oy * g.stride + ky) - std::ptrdiff_t(g.pad_top);
+                        const std::ptrdiff_t ix = std::ptrdiff_t(ox * g.stride + kx) - std::ptrdiff_t(g.pad_left);
+                        if (iy < 0 || ix < 0 || iy >= std::ptrdiff_t(g.wide_height) || ix >= std::ptrdiff_t(g.wide_width))
+                            continue;
+                        for (std::size_t c = 0; c < g.channels; ++c)
+                            sum += double(wide[(std::size_t(iy) * g.wide_width + std::size_t(ix)) * g.channels + c]) *
+                                   kernel[((ky * g.kernel + kx) * g.channels + c) * filters + f];
+                    }
+                narrow[(oy * g.narrow_width + ox) * filters + f] = static_cast<float>(sum);
+            }
+}
+
+// Direct transposed convolution, Keras's kernel layout (ky, kx, out, in): every
+// narrow pixel spreads its window over the wide image.
+inline void transposed_convolution(const WindowGeometry& g, const float* narrow, std::size_t in_channels,
+                                   const float* kernel, float* wide) {
+    std::fill_n(wide, g.wide_height * g.wide_width * g.channels, 0.0f);
+    for (std::size_t oy = 0; oy < g.narrow_height; ++oy)
+        for (std::size_t ox = 0; ox < g.narrow_width; ++ox)
+            for (std::size_t ky = 0; ky < g.kernel; ++ky)
+                for (std::size_t kx = 0; kx < g.kernel; ++kx) {
+                    const std::ptrdiff_t iy = std::ptrdiff_t(oy * g.stride + ky) - std::ptrdiff_t(g.pad_top);
+                    const std::ptrdiff_t ix = std::ptrdiff_t(ox * g.stride + kx) - std::ptrdiff_t(g.pad_left);
+                    if (iy < 0 || ix < 0 || iy >= std::ptrdiff_t(g.wide_height) || ix >= std::ptrdiff_t(g.wide_width))
+                        continue;
+                    for (std::size_t f = 0; f < g.channels; ++f)
+                        for (std::size_t c = 0; c < in_channels; ++c)
+                            wide[(std::size_t(iy) * g.wide_width + std::size_t(ix)) * g.channels + f] +=
+                                narrow[(oy * g.narrow_width + ox) * in_channels + c] *
+                                kernel[((ky * g.kernel + kx) * g.channels + f) * in_channels + c];
+                }
+}
+
+}  // namespace reference
+}  // namespace typenet::kernels

@@ -1,0 +1,208 @@
+#pragma once
+// Conv2D and Conv2DTranspose, matching Keras/TensorFlow: shapes (height,
+// width, channels), kernels laid out as Keras stores them, and TensorFlow's
+// padding rules (Same puts the odd extra row and column at the bottom and right).
+#include <algorithm>
+#include <array>
+#include <cstddef>
+
+#include "typenet/activations.hpp"
+#include "typenet/kernels/convolution.hpp"
+#include "typenet/kernels/elementwise.hpp"
+#include "typenet/kernels/matmul.hpp"
+#include "typenet/layer.hpp"
+
+namespace typenet {
+
+// Output size ceil(in / stride); the padding needed for that is split with
+// the smaller half before, as TensorFlow does.
+struct Same {};
+// No padding: only windows that fit wholly inside the input.
+struct Valid {};
+
+template <class P>
+concept Padding = std::same_as<P, Same> || std::same_as<P, Valid>;
+
+namespace detail {
+
+// One axis of a convolution from wide (its input) to narrow (its output).
+template <class P>
+constexpr std::size_t conv_output(std::size_t in, std::size_t kernel, std::size_t stride) {
+    if constexpr (std::is_same_v<P, Same>) return (in + stride - 1) / stride;
+    else return in >= kernel ? (in - kernel) / stride + 1 : 0;
+}
+template <class P>
+constexpr std::size_t transposed_output(std::size_t in, std::size_t kernel, std::size_t stride) {
+    if constexpr (std::is_same_v<P, Same>) return in * stride;
+    else return in * stride + (kernel > stride ? kernel - stride : 0);
+}
+// Padding before the first wide pixel, for a window geometry from wide to narrow.
+template <class P>
+constexpr std::size_t pad_before(std::size_t wide, std::size_t narrow, std::size_t kernel, std::size_t stride) {
+    if constexpr (std::is_same_v<P, Valid>) return 0;
+    const std::size_t reach = (narrow - 1) * stride + kernel;
+    return reach > wide ? (reach - wide) / 2 : 0;
+}
+
+}  // namespace detail
+
+template <std::size_t Filters, std::size_t Kernel, std::size_t Stride = 1, Padding Pad = Valid,
+          Activation Act = Linear>
+struct Conv2D {
+    static_assert(Filters > 0 && Kernel > 0 && Stride > 0, "typenet: Conv2D needs positive filters, kernel and stride");
+    using activation = Act;
+
+    template <class Index, class In>
+    struct input_check {
+        static constexpr bool is_image = In::rank == 3;
+        static_assert(is_image, "typenet: Conv2D expects (height, width, channels); add Reshape<h, w, c> before it");
+        static constexpr bool fits = !is_image || std::is_same_v<Pad, Same> ||
+                                     (In::dims[0] >= Kernel && In::dims[1] >= Kernel);
+        static_assert(fits, "typenet: Conv2D with Valid padding needs an input at least as large as its kernel");
+        static constexpr bool value = is_image && fits;
+    };
+
+    template <class In>
+    struct Bound {
+        static constexpr std::string_view kind = "Conv2D";
+        static constexpr std::size_t height = In::dims[0], width = In::dims[1], channels = In::dims[2];
+        static constexpr std::size_t out_height = detail::conv_output<Pad>(height, Kernel, Stride);
+        static constexpr std::size_t out_width = detail::conv_output<Pad>(width, Kernel, Stride);
+        using input_shape = In;
+        using output_shape = Shape<out_height, out_width, Filters>;
+        static constexpr kernels::WindowGeometry geometry{
+            height, width, out_height, out_width, Kernel, Stride,
+            detail::pad_before<Pad>(height, out_height, Kernel, Stride),
+            detail::pad_before<Pad>(width, out_width, Kernel, Stride), channels};
+        static constexpr std::size_t window = geometry.row_size();
+        static constexpr std::size_t pixels = out_height * out_width;
+        static constexpr std::size_t kernel_size = window * Filters;
+        static constexpr std::size_t parameter_count = kernel_size + Filters;
+        static constexpr bool is_view = false;
+        // One sample's windows, their gradients, and the kernel transposed.
+        static constexpr std::size_t scratch_floats = 2 * pixels * window + kernel_size;
+        static constexpr std::array<TensorInfo, 2> tensors{{
+            {"kernel", 0, 4, {Kernel, Kernel, channels, Filters}},
+            {"bias", kernel_size, 1, {Filters, 0, 0, 0}},
+        }};
+
+        static void initialize(float* params, Random& random) {
+            glorot_uniform(params, kernel_size, window, Kernel * Kernel * Filters, random);
+            std::fill(params + kernel_size, params + parameter_count, 0.0f);
+        }
+
+        template <class Arch>
+        static void forward(const float* params, const float* x, float* y, std::size_t rows, float* scratch) {
+            for (std::size_t s = 0; s < rows; ++s) {
+                kernels::im2col(geometry, x + s * In::size, scratch);
+                kernels::matmul_broadcast<Arch>(pixels, Filters, window, {scratch, window, 1}, params, Filters,
+                                                y + s * output_shape::size, Filters, false);
+            }
+            kernels::add_bias_activate<Arch, Act>(y, params + kernel_size, rows * pixels, Filters);
+        }
+
+        template <class Arch>
+        static void backward(const float* params, const float* x, const float* y, float* dy, float* dx,
+                             float* grad_params, std::size_t rows, float* scratch) {
+            kernels::activation_backward<Arch, Act>(dy, y, rows * output_shape::size);
+            kernels::column_sums<Arch>(dy, rows * pixels, Filters, grad_params + kernel_size);
+            float* windows = scratch;
+            float* grad_windows = windows + pixels * window;
+            float* kernel_transposed = grad_windows + pixels * window;
+            if (dx) {
+                kernels::transpose(params, window, Filters, kernel_transposed);
+                std::fill_n(dx, rows * In::size, 0.0f);
+            }
+            for (std::size_t s = 0; s < rows; ++s) {
+                const float* dy_s = dy + s * output_shape::size;
+                kernels::im2col(geometry, x + s * In::size, windows);
+                // dW += windows^T dy
+                kernels::matmul_broadcast<Arch>(window, Filters, pixels, {windows, 1, window}, dy_s, Filters,
+                                                grad_params, Filters, s > 0);
+                if (dx) {
+                    kernels::matmul_broadcast<Arch>(pixels, window, Filters, {dy_s, Filters, 1}, kernel_transposed,
+                                                    window, grad_windows, window, false);
+                    kernels::col2im_add(geometry, grad_windows, dx + s * In::size);
+                }
+            }
+        }
+    };
+};
+
+template <std::size_t Filters, std::size_t Kernel, std::size_t Stride = 1, Padding Pad = Valid,
+          Activation Act = Linear>
+struct Conv2DTranspose {
+    static_assert(Filters > 0 && Kernel > 0 && Stride > 0,
+                  "typenet: Conv2DTranspose needs positive filters, kernel and stride");
+    using activation = Act;
+
+    template <class Index, class In>
+    struct input_check {
+        static constexpr bool value = In::rank == 3;
+        static_assert(value, "typenet: Conv2DTranspose expects (height, width, channels); add Reshape<h, w, c> before it");
+    };
+
+    template <class In>
+    struct Bound {
+        static constexpr std::string_view kind = "Conv2DTranspose";
+        static constexpr std::size_t height = In::dims[0], width = In::dims[1], channels = In::dims[2];
+        static constexpr std::size_t out_height = detail::transposed_output<Pad>(height, Kernel, Stride);
+        static constexpr std::size_t out_width = detail::transposed_output<Pad>(width, Kernel, Stride);
+        using input_shape = In;
+        using output_shape = Shape<out_height, out_width, Filters>;
+        // The convolution this one transposes runs from the output (wide) back to the input (narrow).
+        static constexpr kernels::WindowGeometry geometry{
+            out_height, out_width, height, width, Kernel, Stride,
+            detail::pad_before<Pad>(out_height, height, Kernel, Stride),
+            detail::pad_before<Pad>(out_width, width, Kernel, Stride), Filters};
+        static constexpr std::size_t window = geometry.row_size();
+        static constexpr std::size_t pixels = height * width;
+        static constexpr std::size_t kernel_size = window * channels;
+        static constexpr std::size_t parameter_count = kernel_size + Filters;
+        static constexpr bool is_view = false;
+        // The kernel transposed and one sample's windows (or their gradients).
+        static constexpr std::size_t scratch_floats = kernel_size + pixels * window;
+        static constexpr std::array<TensorInfo, 2> tensors{{
+            {"kernel", 0, 4, {Kernel, Kernel, Filters, channels}},
+            {"bias", kernel_size, 1, {Filters, 0, 0, 0}},
+        }};
+
+        static void initialize(float* params, Random& random) {
+            glorot_uniform(params, kernel_size, Kernel * Kernel * Filters, Kernel * Kernel * channels, random);
+            std::fill(params + kernel_size, params + parameter_count, 0.0f);
+        }
+
+        template <class Arch>
+        static void forward(const float* params, const float* x, float* y, std::size_t rows, float* scratch) {
+            float* kernel_transposed = scratch;
+            float* windows = scratch + kernel_size;
+            kernels::transpose(params, window, channels, kernel_transposed);
+            std::fill_n(y, rows * output_shape::size, 0.0f);
+            for (std::size_t s = 0; s < rows; ++s) {
+                kernels::matmul_broadcast<Arch>(pixels, window, channels, {x + s * In::size, channels, 1},
+                                                kernel_transposed, window, windows, window, false);
+                kernels::col2im_add(geometry, windows, y + s * output_shape::size);
+            }
+            kernels::add_bias_activate<Arch, Act>(y, params + kernel_size, rows * out_height * out_width, Filters);
+        }
+
+        template <class Arch>
+        static void backward(const float* params, const float* x, const float* y, float* dy, float* dx,
+                             float* grad_params, std::size_t rows, float* scratch) {
+            kernels::activation_backward<Arch, Act>(dy, y, rows * output_shape::size);
+            kernels::column_sums<Arch>(dy, rows * out_height * out_width, Filters, grad_params + kernel_size);
+            float* grad_windows = scratch + kernel_size;
+            for (std::size_t s = 0; s < rows; ++s) {
+                kernels::im2col(geometry, dy + s * output_shape::size, grad_windows);
+                // dW += grad_windows^T x
+                kernels::matmul_broadcast<Arch>(window, channels, pixels, {grad_windows, 1, window}, x + s * In::size,
+                                                channels, grad_params, channels, s > 0);
+                if (dx)
+                    kernels::matmul_broadcast<Arch>(pixels, channels, window, {grad_windows, window, 1}, params,
+                                                    channels, dx + s * In::size, channels, false);
+            }
+        }
+    };
+};
+
+}  // namespace typenet

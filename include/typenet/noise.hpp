@@ -1,0 +1,19 @@
+#pragma once
+// The notebook's corruption: x + factor * N(0, 1), clipped back to [0, 1].
+#include <algorithm>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "typenet/random.hpp"
+
+namespace typenet {
+
+inline std::vector<float> add_gaussian_noise(std::span<const float> images, float factor, Random& random) {
+    std::vector<float> noisy(images.size());
+    for (std::size_t i = 0; i < images.size(); ++i)
+        noisy[i] = std::clamp(images[i] + factor * random.normal(), 0.0f, 1.0f);
+    return noisy;
+}
+
+}  // namespace typenet

@@ -1,0 +1,60 @@
+// The notebook's second model: a convolutional autoencoder that learns to
+// remove Gaussian noise, trained as the TensorFlow tutorial trains it
+// (noisy images in, clean images as targets, validated on the noisy test set).
+#include <fmt/format.h>
+
+#include "common/figures.hpp"
+#include "common/sample_cli.hpp"
+#include "notebook_models.hpp"
+#include "typenet/io/png.hpp"
+#include "typenet/noise.hpp"
+#include "typenet/typenet.hpp"
+
+namespace tn = typenet;
+using notebook::DenoisingAutoencoder;
+
+// The largest --batch this program accepts; the training workspace is sized for it.
+constexpr std::size_t batch_capacity = 256;
+using Image = tn::Shape<28, 28, 1>;
+
+int main(int argc, char** argv) {
+    const std::string program = "denoising_autoencoder";
+    CLI::App app{"Trains the notebook's denoising convolutional autoencoder on Fashion-MNIST.", program};
+    samples::TrainingFlags flags;
+    flags.out = "out/denoise";
+    samples::add_training_flags(app, flags, batch_capacity);
+    double noise_factor = 0.2;
+    app.add_option("--noise", noise_factor, "standard deviation of the added Gaussian noise, 0 to 1")
+        ->capture_default_str()
+        ->check(samples::between(0.0, 1.0, "a noise factor from 0 to 1"));
+    samples::parse_flags(app, argc, argv);
+
+    const auto data = samples::load_data_or_exit(program, flags.data);
+    samples::prepare_output_folder(program, flags.out);
+
+    // Drawn once, as the notebook does, for the training and the test images; targets stay clean.
+    tn::Random noise(flags.seed, tn::Stream::noise);
+    const auto train_noisy = tn::add_gaussian_noise(data.train_images.pixels, static_cast<float>(noise_factor), noise);
+    const auto test_noisy = tn::add_gaussian_noise(data.test_images.pixels, static_cast<float>(noise_factor), noise);
+    const tn::Samples<Image> train{data.train_images.pixels}, test{data.test_images.pixels};
+    const tn::Samples<Image> noisy_train{train_noisy}, noisy_test{test_noisy};
+    fmt::print("Fashion-MNIST: {} training and {} test images from {}, noise factor {}\n", train.count(), test.count(),
+               flags.data.string(), noise_factor);
+
+    DenoisingAutoencoder model(flags.seed);
+    tn::Trainer<DenoisingAutoencoder, tn::Adam, tn::MSE, batch_capacity> trainer(
+        model, tn::Adam{.learning_rate = static_cast<float>(flags.learning_rate)});
+    tn::History history;
+    try {
+        tn::fit(trainer, noisy_train, train, noisy_test, test, samples::fit_options(flags, history));
+
+        tn::Workspace<DenoisingAutoencoder, 256> workspace;
+        const auto codes = tn::predict(model.part<notebook::DenoiseEncoder>(), workspace, noisy_test.values());
+        const auto denoised = tn::predict(model.part<notebook::DenoiseDecoder>(), workspace, codes);
+        tn::io::write_png(flags.out / "denoised.png", samples::image_rows({test.values(), test_noisy, denoised}));
+    } catch (const tn::DataError& e) {
+        samples::fail(program, samples::exit_data_error, e.what());
+    }
+    fmt::print("wrote {}, {}\n", (flags.out / "history.csv").string(), (flags.out / "denoised.png").string());
+    fmt::print("val_loss: {:.5f}\n", history.back().val_loss);
+}
