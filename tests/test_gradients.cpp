@@ -53,7 +53,8 @@ void expect_loss_gradient_matches() {
         y[i] = random.uniform();
         t[i] = y[i] + (random.uniform() < 0.5f ? -1.0f : 1.0f) * random.uniform(0.05f, 0.5f);
     }
-    Loss::template sum<tn::kernels::native_arch>(y.data(), t.data(), y.size(), gradient.data());
+    const float scale = 1.0f / static_cast<float>(y.size());
+    Loss::template sum<tn::kernels::native_arch>(y.data(), t.data(), y.size(), scale, gradient.data());
     for (std::size_t i = 0; i < y.size(); ++i) {
         const float saved = y[i];
         const float step = 1e-3f;

@@ -65,18 +65,47 @@ TEST(Fit, SmallAutoencoderLossFalls) {
 TEST(Trainer, PartialBatchUsesOnlyRealRows) {
     using M = tn::Model<tn::Input<5>, tn::Dense<4, tn::Tanh>, tn::Dense<5, tn::Sigmoid>>;
     tn::Random random(1);
-    std::vector<float> x(3 * 5);
+    std::vector<float> x(3 * 5), stale(8 * 5, 1e6f);
     for (auto& v : x) v = random.uniform();
     M a(4), b(4);
     tn::Trainer<M, tn::SGD, tn::MSE, 8> roomy(a);
     tn::Trainer<M, tn::SGD, tn::MSE, 3> exact(b);
-    std::fill_n(roomy.workspace().activation(0), 8 * 5, 1e6f);  // stale rows past the real ones
-    std::fill_n(roomy.target_buffer(), 8 * 5, -1e6f);
-    for (auto* trainer_inputs : {roomy.workspace().activation(0), roomy.target_buffer(), exact.workspace().activation(0),
-                                 exact.target_buffer()})
-        std::copy(x.begin(), x.end(), trainer_inputs);
-    EXPECT_DOUBLE_EQ(roomy.compute_gradients(3), exact.compute_gradients(3));
+    roomy.begin_batch(8);
+    for (std::size_t r = 0; r < 8; ++r) {
+        std::copy_n(stale.begin(), 5, roomy.input_row(r));
+        std::copy_n(stale.begin(), 5, roomy.target_row(r));
+    }
+    roomy.begin_batch(3);
+    exact.begin_batch(3);
+    for (std::size_t r = 0; r < 3; ++r) {
+        std::copy_n(x.begin() + r * 5, 5, roomy.input_row(r));
+        std::copy_n(x.begin() + r * 5, 5, roomy.target_row(r));
+        std::copy_n(x.begin() + r * 5, 5, exact.input_row(r));
+        std::copy_n(x.begin() + r * 5, 5, exact.target_row(r));
+    }
+    EXPECT_DOUBLE_EQ(roomy.compute_gradients(), exact.compute_gradients());
     for (std::size_t i = 0; i < M::parameter_count; ++i) ASSERT_EQ(roomy.gradients()[i], exact.gradients()[i]) << i;
+}
+
+// Two threads split the batch; the summed gradients match one thread's up to rounding,
+// and a fixed thread count gives the same result every time.
+TEST(Trainer, ThreadsShareTheBatch) {
+    using M = notebook::DenseAutoencoder;
+    tn::Random random(2);
+    std::vector<float> x(32 * 784);
+    for (auto& v : x) v = random.uniform();
+    M one(3), two(3), again(3);
+    tn::Trainer<M, tn::Adam, tn::MSE, 32> single(one, {}, 1), pair(two, {}, 2), pair_again(again, {}, 2);
+    for (int step = 0; step < 3; ++step) {
+        EXPECT_NEAR(single.step(x, x), pair.step(x, x), 1e-6);
+        pair_again.step(x, x);
+    }
+    for (std::size_t i = 0; i < M::parameter_count; ++i) {
+        ASSERT_NEAR(one.parameters()[i], two.parameters()[i], 1e-5) << i;
+        ASSERT_EQ(two.parameters()[i], again.parameters()[i]) << i;
+    }
+    const std::vector<float> odd(5 * 784, 0.25f);  // fewer rows than a share each would like
+    EXPECT_NEAR(single.step(odd, odd), pair.step(odd, odd), 1e-5);
 }
 
 TEST(Model, PartsRunAloneGiveTheModelBitForBit) {

@@ -97,13 +97,12 @@ History fit(T& trainer, Samples<In> x, Samples<Out> y, Samples<In> validation_x,
         for (std::size_t s = 0; s < steps; ++s) {
             const std::size_t first = s * options.batch_size;
             const std::size_t rows = std::min(options.batch_size, x.count() - first);
-            float* inputs = trainer.workspace().activation(0);
-            float* targets = trainer.target_buffer();
+            trainer.begin_batch(rows);
             for (std::size_t r = 0; r < rows; ++r) {
-                std::memcpy(inputs + r * In::size, x.row(order[first + r]), In::size * sizeof(float));
-                std::memcpy(targets + r * Out::size, y.row(order[first + r]), Out::size * sizeof(float));
+                std::memcpy(trainer.input_row(r), x.row(order[first + r]), In::size * sizeof(float));
+                std::memcpy(trainer.target_row(r), y.row(order[first + r]), Out::size * sizeof(float));
             }
-            weighted_loss += trainer.template step_in_place<Arch>(rows) * static_cast<double>(rows);
+            weighted_loss += trainer.template step_batch<Arch>() * static_cast<double>(rows);
         }
         EpochRecord record;
         record.epoch = epoch;

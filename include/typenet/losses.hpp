@@ -7,20 +7,25 @@
 
 namespace typenet {
 
+// sum returns the sum of the per-element losses over count elements and, when
+// gradient is given, writes scale times each element's derivative into it:
+// with scale = 1 / (elements in the whole batch), the gradient of the mean,
+// even when a thread sees only its share of the batch.
 struct MeanSquaredError {
     static constexpr std::string_view name = "mse";
-    // Returns the sum of the per-element losses; writes d(mean)/dy when gradient is given.
     template <class Arch>
-    static double sum(const float* y, const float* target, std::size_t count, float* gradient = nullptr) {
-        return kernels::squared_error<Arch>(y, target, count, 1.0f / static_cast<float>(count), gradient);
+    static double sum(const float* y, const float* target, std::size_t count, float scale = 0.0f,
+                      float* gradient = nullptr) {
+        return kernels::squared_error<Arch>(y, target, count, scale, gradient);
     }
 };
 
 struct MeanAbsoluteError {
     static constexpr std::string_view name = "mae";
     template <class Arch>
-    static double sum(const float* y, const float* target, std::size_t count, float* gradient = nullptr) {
-        return kernels::absolute_error<Arch>(y, target, count, 1.0f / static_cast<float>(count), gradient);
+    static double sum(const float* y, const float* target, std::size_t count, float scale = 0.0f,
+                      float* gradient = nullptr) {
+        return kernels::absolute_error<Arch>(y, target, count, scale, gradient);
     }
 };
 

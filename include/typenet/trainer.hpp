@@ -1,15 +1,23 @@
 #pragma once
 // A Trainer owns what training needs beside the model's parameters: the
-// gradients, the optimizer's state and a workspace of the batch capacity.
+// gradients, the optimizer's state and, per thread, a workspace of the batch
+// capacity. A step splits its rows into one contiguous share per thread;
+// the shares' gradients are summed in a fixed order, so results depend on
+// the seed and the thread count only.
 #include <cstddef>
 #include <cstring>
+#include <memory>
 #include <span>
+#include <thread>
 #include <type_traits>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include "typenet/error.hpp"
+#include "typenet/kernels/elementwise.hpp"
 #include "typenet/model.hpp"
+#include "typenet/workers.hpp"
 
 namespace typenet {
 
@@ -19,6 +27,9 @@ struct target_check {
     static constexpr bool value = std::is_same_v<OutputShape, TargetShape>;
     static_assert(value, "typenet: the model's output shape differs from the target's shape");
 };
+
+// Every core this machine has.
+inline std::size_t available_cores() { return std::max(1u, std::thread::hardware_concurrency()); }
 
 template <class M, class Optimizer, class Loss, std::size_t Capacity>
 class Trainer {
@@ -30,70 +41,133 @@ public:
     using output_shape = typename M::output_shape;
     static constexpr std::size_t capacity = Capacity;
 
-    Trainer(M& model, Optimizer optimizer = {})
-        : model_(&model), optimizer_(optimizer), state_(M::parameter_count), gradients_(M::parameter_count) {}
+    explicit Trainer(M& model, Optimizer optimizer = {}, std::size_t threads = 1)
+        : model_(&model), optimizer_(optimizer), state_(M::parameter_count), workers_(threads) {
+        for (std::size_t t = 0; t < workers_.size(); ++t) shares_.push_back(std::make_unique<Share>());
+    }
 
     M& model() { return *model_; }
     const M& model() const { return *model_; }
-    Workspace<M, Capacity>& workspace() { return workspace_; }
-    const Optimizer& optimizer() const { return optimizer_; }
+    std::size_t threads() const { return workers_.size(); }
     Optimizer& optimizer() { return optimizer_; }
-    std::span<const float> gradients() const { return gradients_.span(); }
     typename Optimizer::State& optimizer_state() { return state_; }
+    // The first thread's workspace: after a single-threaded step it holds that step's activations.
+    Workspace<M, Capacity>& workspace() { return shares_[0]->workspace; }
+    // The gradients of the last step, summed over the threads.
+    std::span<const float> gradients() const { return shares_[0]->gradients.span(); }
 
     // One step on rows of inputs and targets: forward, loss, backward, update.
     // Returns the loss as a mean over the rows' elements.
     template <class Arch = kernels::native_arch>
     double step(std::span<const float> inputs, std::span<const float> targets) {
         const std::size_t rows = check_rows(inputs, targets);
-        std::memcpy(workspace_.activation(0), inputs.data(), inputs.size_bytes());
-        std::memcpy(target_buffer(), targets.data(), targets.size_bytes());
-        return step_in_place<Arch>(rows);
+        begin_batch(rows);
+        for (std::size_t r = 0; r < rows; ++r) {
+            std::memcpy(input_row(r), inputs.data() + r * input_shape::size, input_shape::size * sizeof(float));
+            std::memcpy(target_row(r), targets.data() + r * output_shape::size, output_shape::size * sizeof(float));
+        }
+        return step_batch<Arch>();
     }
 
-    // The same, on rows already placed in the workspace (input) and target_buffer().
+    // A batch placed row by row (no copy through a staging buffer): begin_batch(rows),
+    // fill input_row(r) and target_row(r) for r < rows, then step_batch().
+    void begin_batch(std::size_t rows) {
+        if (rows == 0 || rows > Capacity)
+            throw UsageError(fmt::format("typenet: a batch holds 1 to {} rows, not {}", Capacity, rows));
+        batch_rows_ = rows;
+        const std::size_t n = shares_.size();
+        for (std::size_t t = 0; t < n; ++t) {
+            shares_[t]->first = t * rows / n;
+            shares_[t]->rows = (t + 1) * rows / n - shares_[t]->first;
+        }
+    }
+    float* input_row(std::size_t r) {
+        Share& share = share_of(r);
+        return share.workspace.activation(0) + (r - share.first) * input_shape::size;
+    }
+    float* target_row(std::size_t r) {
+        Share& share = share_of(r);
+        return share.targets.data() + (r - share.first) * output_shape::size;
+    }
+
     template <class Arch = kernels::native_arch>
-    double step_in_place(std::size_t rows) {
-        const double loss = compute_gradients<Arch>(rows);
-        optimizer_.template update<Arch>(model_->parameters(), gradients_.span(), state_);
+    double step_batch() {
+        const double loss = compute_gradients<Arch>();
+        optimizer_.template update<Arch>(model_->parameters(), shares_[0]->gradients.span(), state_);
         return loss;
     }
 
-    // Forward, loss and backward without the update: the gradients are then in gradients().
+    // Forward, loss and backward of the placed batch, without the update.
     template <class Arch = kernels::native_arch>
-    double compute_gradients(std::size_t rows) {
-        const std::size_t count = rows * output_shape::size;
-        workspace_.set_rows(rows);
-        const float* parameters = model_->parameters().data();
-        Part<M, 0, graph::layer_count>::template forward<0, graph::layer_count, Arch>(parameters, workspace_, rows);
-        const double loss_sum = Loss::template sum<Arch>(workspace_.activation(graph::layer_count), target_buffer(),
-                                                         count, workspace_.gradient(graph::layer_count));
-        backward<Arch>(rows, false);
-        return loss_sum / static_cast<double>(count);
+    double compute_gradients() {
+        const float scale = 1.0f / static_cast<float>(batch_rows_ * output_shape::size);
+        auto job = [&](std::size_t t) { run_share<Arch>(*shares_[t], scale); };
+        workers_.run(job);
+        double loss_sum = shares_[0]->loss_sum;
+        float* total = shares_[0]->gradients.data();
+        for (std::size_t t = 1; t < shares_.size(); ++t) {
+            if (shares_[t]->rows == 0) continue;
+            loss_sum += shares_[t]->loss_sum;
+            kernels::add_to<Arch>(total, shares_[t]->gradients.data(), M::parameter_count);
+        }
+        return loss_sum / static_cast<double>(batch_rows_ * output_shape::size);
     }
 
-    // Backward through every layer from the loss gradient in the workspace.
-    // With input_gradient, also writes dLoss/dinput into workspace().gradient(0).
+    // Backward through every layer, on the first thread, from the gradient of
+    // the loss already in workspace().gradient(layer_count). With input_gradient,
+    // also writes dLoss/dinput into workspace().gradient(0).
     template <class Arch = kernels::native_arch>
     void backward(std::size_t rows, bool input_gradient) {
+        backward_share<Arch>(*shares_[0], rows, input_gradient);
+    }
+
+private:
+    struct Share {
+        Workspace<M, Capacity> workspace;
+        AlignedFloats gradients{M::parameter_count};
+        AlignedFloats targets{Capacity * output_shape::size};
+        std::size_t first = 0, rows = 0;
+        double loss_sum = 0.0;
+    };
+
+    Share& share_of(std::size_t r) {
+        for (auto& share : shares_)
+            if (r < share->first + share->rows) return *share;
+        throw UsageError(fmt::format("typenet: row {} is outside the batch of {}", r, batch_rows_));
+    }
+
+    template <class Arch>
+    void run_share(Share& share, float scale) {
+        share.loss_sum = 0.0;
+        if (share.rows == 0) return;
+        auto& workspace = share.workspace;
+        workspace.set_rows(share.rows);
+        Part<M, 0, graph::layer_count>::template forward<0, graph::layer_count, Arch>(model_->parameters().data(),
+                                                                                   workspace, share.rows);
+        share.loss_sum = Loss::template sum<Arch>(workspace.activation(graph::layer_count), share.targets.data(),
+                                                  share.rows * output_shape::size, scale,
+                                                  workspace.gradient(graph::layer_count));
+        backward_share<Arch>(share, share.rows, false);
+    }
+
+    template <class Arch>
+    void backward_share(Share& share, std::size_t rows, bool input_gradient) {
         const float* parameters = model_->parameters().data();
-        float* grads = gradients_.data();
         [&]<std::size_t... I>(std::index_sequence<I...>) {
-            (backward_layer<graph::layer_count - 1 - I, Arch>(parameters, grads, rows, input_gradient), ...);
+            (backward_layer<graph::layer_count - 1 - I, Arch>(share, parameters, rows, input_gradient), ...);
         }(std::make_index_sequence<graph::layer_count>{});
     }
 
-    float* target_buffer() { return targets_.data(); }
-
-private:
     template <std::size_t I, class Arch>
-    void backward_layer(const float* parameters, float* grads, std::size_t rows, bool input_gradient) {
+    void backward_layer(Share& share, const float* parameters, std::size_t rows, bool input_gradient) {
         using B = typename graph::template bound<I>;
         if constexpr (!B::is_view) {
-            float* dx = graph::template needs_input_gradient<0>(I, input_gradient) ? workspace_.gradient(I) : nullptr;
-            B::template backward<Arch>(parameters + graph::parameter_offsets[I], workspace_.activation(I),
-                                       workspace_.activation(I + 1), workspace_.gradient(I + 1), dx,
-                                       grads + graph::parameter_offsets[I], rows, workspace_.scratch());
+            auto& workspace = share.workspace;
+            float* dx = graph::template needs_input_gradient<0>(I, input_gradient) ? workspace.gradient(I) : nullptr;
+            B::template backward<Arch>(parameters + graph::parameter_offsets[I], workspace.activation(I),
+                                       workspace.activation(I + 1), workspace.gradient(I + 1), dx,
+                                       share.gradients.data() + graph::parameter_offsets[I], rows,
+                                       workspace.scratch());
         }
     }
 
@@ -111,9 +185,9 @@ private:
     M* model_;
     Optimizer optimizer_;
     typename Optimizer::State state_;
-    AlignedFloats gradients_;
-    Workspace<M, Capacity> workspace_;
-    AlignedFloats targets_{Capacity * output_shape::size};
+    Workers workers_;
+    std::vector<std::unique_ptr<Share>> shares_;
+    std::size_t batch_rows_ = 0;
 };
 
 }  // namespace typenet

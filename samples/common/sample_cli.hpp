@@ -14,6 +14,7 @@
 #include "typenet/fit.hpp"
 #include "typenet/io/atomic_file.hpp"
 #include "typenet/io/idx.hpp"
+#include "typenet/trainer.hpp"
 
 namespace samples {
 
@@ -25,6 +26,7 @@ struct TrainingFlags {
     std::size_t batch = 32;
     double learning_rate = 1e-3;
     std::uint64_t seed = 0;
+    std::size_t threads = typenet::available_cores();
     std::filesystem::path data = "/usr/share/datasets/fashion-mnist";
     std::filesystem::path out;
 };
@@ -100,6 +102,10 @@ inline void add_training_flags(CLI::App& app, TrainingFlags& flags, std::size_t 
     app.add_option("--seed", flags.seed, "seed of the weights, the shuffle and any noise")
         ->capture_default_str()
         ->check(whole_number());
+    app.add_option("--threads", flags.threads, "threads for training (default: every core)")
+        ->capture_default_str()
+        ->check(whole_number())
+        ->check(between(1, 256, "a thread count from 1 to 256"));
     app.add_option("--data", flags.data, "folder holding the Fashion-MNIST IDX files")->capture_default_str();
     app.add_option("--out", flags.out, "folder for the results")->capture_default_str();
 }

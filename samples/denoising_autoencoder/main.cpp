@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
 
     DenoisingAutoencoder model(flags.seed);
     tn::Trainer<DenoisingAutoencoder, tn::Adam, tn::MSE, batch_capacity> trainer(
-        model, tn::Adam{.learning_rate = static_cast<float>(flags.learning_rate)});
+        model, tn::Adam{.learning_rate = static_cast<float>(flags.learning_rate)}, flags.threads);
     tn::History history;
     try {
         tn::fit(trainer, noisy_train, train, noisy_test, test, samples::fit_options(flags, history));

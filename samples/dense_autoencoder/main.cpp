@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
 
     DenseAutoencoder model(flags.seed);
     tn::Trainer<DenseAutoencoder, tn::Adam, tn::MSE, batch_capacity> trainer(
-        model, tn::Adam{.learning_rate = static_cast<float>(flags.learning_rate)});
+        model, tn::Adam{.learning_rate = static_cast<float>(flags.learning_rate)}, flags.threads);
     tn::History history;
     try {
         tn::fit(trainer, train, train, test, test, samples::fit_options(flags, history));

@@ -9,6 +9,8 @@
 #include <cstddef>
 #include <cstring>
 
+#include "typenet/kernels/elementwise.hpp"
+
 namespace typenet::kernels {
 
 struct WindowGeometry {
@@ -21,9 +23,12 @@ struct WindowGeometry {
     constexpr std::size_t rows() const { return narrow_height * narrow_width; }
 };
 
+// The geometry is a template argument so that every loop bound is a constant.
+
 // For every narrow pixel, the window of the wide image (zeros outside it).
-inline void im2col(const WindowGeometry& g, const float* wide, float* columns) {
-    const std::size_t c = g.channels;
+template <WindowGeometry g>
+void im2col(const float* wide, float* columns) {
+    constexpr std::size_t c = g.channels;
     for (std::size_t oy = 0; oy < g.narrow_height; ++oy)
         for (std::size_t ox = 0; ox < g.narrow_width; ++ox) {
             float* row = columns + (oy * g.narrow_width + ox) * g.row_size();
@@ -41,8 +46,9 @@ inline void im2col(const WindowGeometry& g, const float* wide, float* columns) {
 }
 
 // The adjoint of im2col: every window's values added back where they came from.
-inline void col2im_add(const WindowGeometry& g, const float* columns, float* wide) {
-    const std::size_t c = g.channels;
+template <class Arch, WindowGeometry g>
+void col2im_add(const float* columns, float* wide) {
+    constexpr std::size_t c = g.channels;
     for (std::size_t oy = 0; oy < g.narrow_height; ++oy)
         for (std::size_t ox = 0; ox < g.narrow_width; ++ox) {
             const float* row = columns + (oy * g.narrow_width + ox) * g.row_size();
@@ -52,8 +58,30 @@ inline void col2im_add(const WindowGeometry& g, const float* columns, float* wid
                     const std::ptrdiff_t ix = std::ptrdiff_t(ox * g.stride + kx) - std::ptrdiff_t(g.pad_left);
                     if (iy < 0 || ix < 0 || iy >= std::ptrdiff_t(g.wide_height) || ix >= std::ptrdiff_t(g.wide_width))
                         continue;
-                    float* pixel = wide + (std::size_t(iy) * g.wide_width + std::size_t(ix)) * c;
-                    for (std::size_t ch = 0; ch < c; ++ch) pixel[ch] += row[ch];
+                    add_to<Arch, c>(wide + (std::size_t(iy) * g.wide_width + std::size_t(ix)) * c, row);
+                }
+            }
+        }
+}
+
+// A product and col2im in one pass: for every narrow pixel p and kernel tap t,
+// wide[pixel(p, t)] += sum over k < K of narrow[p][k] * spread[k][t]. With spread
+// the kernel transposed, this is a transposed convolution (K = its input
+// channels) or a convolution's input gradient (K = its filters).
+template <class Arch, WindowGeometry g, std::size_t K>
+void scatter_product(const float* narrow, const float* spread, float* wide) {
+    constexpr std::size_t c = g.channels;
+    for (std::size_t oy = 0; oy < g.narrow_height; ++oy)
+        for (std::size_t ox = 0; ox < g.narrow_width; ++ox) {
+            const float* coefficients = narrow + (oy * g.narrow_width + ox) * K;
+            for (std::size_t ky = 0; ky < g.kernel; ++ky) {
+                const std::ptrdiff_t iy = std::ptrdiff_t(oy * g.stride + ky) - std::ptrdiff_t(g.pad_top);
+                if (iy < 0 || iy >= std::ptrdiff_t(g.wide_height)) continue;
+                for (std::size_t kx = 0; kx < g.kernel; ++kx) {
+                    const std::ptrdiff_t ix = std::ptrdiff_t(ox * g.stride + kx) - std::ptrdiff_t(g.pad_left);
+                    if (ix < 0 || ix >= std::ptrdiff_t(g.wide_width)) continue;
+                    add_combination<Arch, c, K>(wide + (std::size_t(iy) * g.wide_width + std::size_t(ix)) * c,
+                                                coefficients, spread + (ky * g.kernel + kx) * c, g.row_size());
                 }
             }
         }

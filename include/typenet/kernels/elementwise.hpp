@@ -2,10 +2,58 @@
 // Element-wise passes over activations: bias plus activation after a product,
 // the activation's derivative before one, and the bias gradient.
 #include <cstddef>
+#include <type_traits>
 
 #include "typenet/kernels/simd.hpp"
 
 namespace typenet::kernels {
+
+// dst[0..n) += src[0..n).
+template <class Arch>
+void add_to(float* dst, const float* src, std::size_t n) {
+    using V = floats<Arch>;
+    const std::size_t whole = vector_part<Arch>(n);
+    std::size_t i = 0;
+    for (; i < whole; i += lanes<Arch>)
+        (V::load_unaligned(dst + i) + V::load_unaligned(src + i)).store_unaligned(dst + i);
+    for (; i < n; ++i) dst[i] += src[i];
+}
+
+// dst[0..N) += src[0..N), N known at compile time: whole vectors, then narrower ones.
+template <class Arch, std::size_t N>
+inline void add_to(float* dst, const float* src) {
+    using V = floats<Arch>;
+    constexpr std::size_t whole = vector_part<Arch>(N);
+    for (std::size_t i = 0; i < whole; i += lanes<Arch>)
+        (V::load_unaligned(dst + i) + V::load_unaligned(src + i)).store_unaligned(dst + i);
+    if constexpr (whole < N) {
+        if constexpr (!std::is_void_v<narrower_t<Arch>>)
+            add_to<narrower_t<Arch>, N - whole>(dst + whole, src + whole);
+        else
+            for (std::size_t i = whole; i < N; ++i) dst[i] += src[i];
+    }
+}
+
+// dst[0..N) += sum over k < K of coefficients[k] * rows[k * stride + 0..N):
+// one accumulator per vector of dst, kept in registers across the K rows.
+template <class Arch, std::size_t N, std::size_t K>
+inline void add_combination(float* dst, const float* coefficients, const float* rows, std::size_t stride) {
+    using V = floats<Arch>;
+    constexpr std::size_t whole = vector_part<Arch>(N);
+    for (std::size_t i = 0; i < whole; i += lanes<Arch>) {
+        V acc = V::load_unaligned(dst + i);
+        for (std::size_t k = 0; k < K; ++k) acc = xsimd::fma(V(coefficients[k]), V::load_unaligned(rows + k * stride + i), acc);
+        acc.store_unaligned(dst + i);
+    }
+    if constexpr (whole < N) {
+        if constexpr (!std::is_void_v<narrower_t<Arch>>) {
+            add_combination<narrower_t<Arch>, N - whole, K>(dst + whole, coefficients, rows + whole, stride);
+        } else {
+            for (std::size_t i = whole; i < N; ++i)
+                for (std::size_t k = 0; k < K; ++k) dst[i] += coefficients[k] * rows[k * stride + i];
+        }
+    }
+}
 
 // y(r, j) = f(y(r, j) + bias(j)) over rows x n.
 template <class Arch, class Activation>

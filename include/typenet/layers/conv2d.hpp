@@ -79,8 +79,8 @@ struct Conv2D {
         static constexpr std::size_t kernel_size = window * Filters;
         static constexpr std::size_t parameter_count = kernel_size + Filters;
         static constexpr bool is_view = false;
-        // One sample's windows, their gradients, and the kernel transposed.
-        static constexpr std::size_t scratch_floats = 2 * pixels * window + kernel_size;
+        // One sample's windows, the kernel transposed and its gradient transposed.
+        static constexpr std::size_t scratch_floats = pixels * window + 2 * kernel_size;
         static constexpr std::array<TensorInfo, 2> tensors{{
             {"kernel", 0, 4, {Kernel, Kernel, channels, Filters}},
             {"bias", kernel_size, 1, {Filters, 0, 0, 0}},
@@ -91,12 +91,25 @@ struct Conv2D {
             std::fill(params + kernel_size, params + parameter_count, 0.0f);
         }
 
+        // With at most half a vector of filters, the products run along the windows
+        // rather than along the filters, with the kernel transposed.
+        template <class Arch>
+        static constexpr bool few_filters = Filters * 2 <= kernels::lanes<Arch>;
+
         template <class Arch>
         static void forward(const float* params, const float* x, float* y, std::size_t rows, float* scratch) {
+            float* windows = scratch;
+            float* kernel_transposed = scratch + pixels * window;
+            if constexpr (few_filters<Arch>) kernels::transpose(params, window, Filters, kernel_transposed);
             for (std::size_t s = 0; s < rows; ++s) {
-                kernels::im2col(geometry, x + s * In::size, scratch);
-                kernels::matmul_broadcast<Arch>(pixels, Filters, window, {scratch, window, 1}, params, Filters,
-                                                y + s * output_shape::size, Filters, false);
+                kernels::im2col<geometry>(x + s * In::size, windows);
+                float* y_s = y + s * output_shape::size;
+                if constexpr (few_filters<Arch>)
+                    kernels::matmul_dot<Arch>(pixels, Filters, window, windows, window, kernel_transposed, window, y_s,
+                                              Filters, false);
+                else
+                    kernels::matmul_broadcast<Arch>(pixels, Filters, window, {windows, window, 1}, params, Filters, y_s,
+                                                    Filters, false);
             }
             kernels::add_bias_activate<Arch, Act>(y, params + kernel_size, rows * pixels, Filters);
         }
@@ -107,24 +120,25 @@ struct Conv2D {
             kernels::activation_backward<Arch, Act>(dy, y, rows * output_shape::size);
             kernels::column_sums<Arch>(dy, rows * pixels, Filters, grad_params + kernel_size);
             float* windows = scratch;
-            float* grad_windows = windows + pixels * window;
-            float* kernel_transposed = grad_windows + pixels * window;
+            float* kernel_transposed = windows + pixels * window;
+            float* grad_kernel_transposed = kernel_transposed + kernel_size;
             if (dx) {
                 kernels::transpose(params, window, Filters, kernel_transposed);
                 std::fill_n(dx, rows * In::size, 0.0f);
             }
             for (std::size_t s = 0; s < rows; ++s) {
                 const float* dy_s = dy + s * output_shape::size;
-                kernels::im2col(geometry, x + s * In::size, windows);
-                // dW += windows^T dy
-                kernels::matmul_broadcast<Arch>(window, Filters, pixels, {windows, 1, window}, dy_s, Filters,
-                                                grad_params, Filters, s > 0);
-                if (dx) {
-                    kernels::matmul_broadcast<Arch>(pixels, window, Filters, {dy_s, Filters, 1}, kernel_transposed,
-                                                    window, grad_windows, window, false);
-                    kernels::col2im_add(geometry, grad_windows, dx + s * In::size);
-                }
+                kernels::im2col<geometry>(x + s * In::size, windows);
+                if constexpr (few_filters<Arch>)  // dW^T += dy^T windows, vectorized along the windows
+                    kernels::matmul_broadcast<Arch>(Filters, window, pixels, {dy_s, 1, Filters}, windows, window,
+                                                    grad_kernel_transposed, window, s > 0);
+                else  // dW += windows^T dy, vectorized along the filters
+                    kernels::matmul_broadcast<Arch>(window, Filters, pixels, {windows, 1, window}, dy_s, Filters,
+                                                    grad_params, Filters, s > 0);
+                if (dx)
+                    kernels::scatter_product<Arch, geometry, Filters>(dy_s, kernel_transposed, dx + s * In::size);
             }
+            if constexpr (few_filters<Arch>) kernels::transpose(grad_kernel_transposed, Filters, window, grad_params);
         }
     };
 };
@@ -160,8 +174,8 @@ struct Conv2DTranspose {
         static constexpr std::size_t kernel_size = window * channels;
         static constexpr std::size_t parameter_count = kernel_size + Filters;
         static constexpr bool is_view = false;
-        // The kernel transposed and one sample's windows (or their gradients).
-        static constexpr std::size_t scratch_floats = kernel_size + pixels * window;
+        // The kernel transposed, its gradient transposed, and one sample's window gradients.
+        static constexpr std::size_t scratch_floats = 2 * kernel_size + pixels * window;
         static constexpr std::array<TensorInfo, 2> tensors{{
             {"kernel", 0, 4, {Kernel, Kernel, Filters, channels}},
             {"bias", kernel_size, 1, {Filters, 0, 0, 0}},
@@ -175,32 +189,48 @@ struct Conv2DTranspose {
         template <class Arch>
         static void forward(const float* params, const float* x, float* y, std::size_t rows, float* scratch) {
             float* kernel_transposed = scratch;
-            float* windows = scratch + kernel_size;
             kernels::transpose(params, window, channels, kernel_transposed);
             std::fill_n(y, rows * output_shape::size, 0.0f);
-            for (std::size_t s = 0; s < rows; ++s) {
-                kernels::matmul_broadcast<Arch>(pixels, window, channels, {x + s * In::size, channels, 1},
-                                                kernel_transposed, window, windows, window, false);
-                kernels::col2im_add(geometry, windows, y + s * output_shape::size);
-            }
+            for (std::size_t s = 0; s < rows; ++s)
+                kernels::scatter_product<Arch, geometry, channels>(x + s * In::size, kernel_transposed,
+                                                                   y + s * output_shape::size);
             kernels::add_bias_activate<Arch, Act>(y, params + kernel_size, rows * out_height * out_width, Filters);
         }
+
+        // With at most half a vector of input channels, the products run along the
+        // windows rather than along the channels, with the kernel transposed.
+        template <class Arch>
+        static constexpr bool few_channels = channels * 2 <= kernels::lanes<Arch>;
 
         template <class Arch>
         static void backward(const float* params, const float* x, const float* y, float* dy, float* dx,
                              float* grad_params, std::size_t rows, float* scratch) {
             kernels::activation_backward<Arch, Act>(dy, y, rows * output_shape::size);
             kernels::column_sums<Arch>(dy, rows * out_height * out_width, Filters, grad_params + kernel_size);
-            float* grad_windows = scratch + kernel_size;
+            float* kernel_transposed = scratch;
+            float* grad_kernel_transposed = kernel_transposed + kernel_size;
+            float* grad_windows = grad_kernel_transposed + kernel_size;
+            if constexpr (few_channels<Arch>) kernels::transpose(params, window, channels, kernel_transposed);
             for (std::size_t s = 0; s < rows; ++s) {
-                kernels::im2col(geometry, dy + s * output_shape::size, grad_windows);
-                // dW += grad_windows^T x
-                kernels::matmul_broadcast<Arch>(window, channels, pixels, {grad_windows, 1, window}, x + s * In::size,
-                                                channels, grad_params, channels, s > 0);
-                if (dx)
-                    kernels::matmul_broadcast<Arch>(pixels, channels, window, {grad_windows, window, 1}, params,
-                                                    channels, dx + s * In::size, channels, false);
+                const float* x_s = x + s * In::size;
+                kernels::im2col<geometry>(dy + s * output_shape::size, grad_windows);
+                if constexpr (few_channels<Arch>) {
+                    // dW^T += x^T grad_windows; dx = grad_windows W
+                    kernels::matmul_broadcast<Arch>(channels, window, pixels, {x_s, 1, channels}, grad_windows, window,
+                                                    grad_kernel_transposed, window, s > 0);
+                    if (dx)
+                        kernels::matmul_dot<Arch>(pixels, channels, window, grad_windows, window, kernel_transposed,
+                                                  window, dx + s * In::size, channels, false);
+                } else {
+                    // dW += grad_windows^T x; dx = grad_windows W
+                    kernels::matmul_broadcast<Arch>(window, channels, pixels, {grad_windows, 1, window}, x_s, channels,
+                                                    grad_params, channels, s > 0);
+                    if (dx)
+                        kernels::matmul_broadcast<Arch>(pixels, channels, window, {grad_windows, window, 1}, params,
+                                                        channels, dx + s * In::size, channels, false);
+                }
             }
+            if constexpr (few_channels<Arch>) kernels::transpose(grad_kernel_transposed, channels, window, grad_params);
         }
     };
 };

@@ -1,0 +1,78 @@
+#pragma once
+// A fixed team of threads for the data-parallel parts of a training step.
+// A step is short (tens of microseconds), so the team spins briefly before
+// it sleeps, and dispatching a job allocates nothing.
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <thread>
+#include <vector>
+
+namespace typenet {
+
+class Workers {
+public:
+    // size threads in all, the caller of run() counted as thread 0.
+    explicit Workers(std::size_t size) : size_(size == 0 ? 1 : size) {
+        for (std::size_t index = 1; index < size_; ++index) threads_.emplace_back([this, index] { serve(index); });
+    }
+    Workers(const Workers&) = delete;
+    Workers& operator=(const Workers&) = delete;
+    ~Workers() {
+        stopping_ = true;
+        generation_.fetch_add(1, std::memory_order_release);
+        generation_.notify_all();
+        for (auto& thread : threads_) thread.join();
+    }
+
+    std::size_t size() const { return size_; }
+
+    // Calls job(index) for every index < size(), in parallel; returns when all are done.
+    template <class Job>
+    void run(Job& job) {
+        if (size_ == 1) {
+            job(std::size_t{0});
+            return;
+        }
+        job_ = &job;
+        call_ = [](void* context, std::size_t index) { (*static_cast<Job*>(context))(index); };
+        pending_.store(size_ - 1, std::memory_order_relaxed);
+        generation_.fetch_add(1, std::memory_order_release);
+        generation_.notify_all();
+        job(std::size_t{0});
+        wait_until([&] { return pending_.load(std::memory_order_acquire) == 0; }, pending_, [&] {
+            return pending_.load(std::memory_order_acquire);
+        });
+    }
+
+private:
+    // Spin for a while (a step's other half is usually microseconds away), then sleep on the atomic.
+    template <class Done, class Atomic, class Read>
+    static void wait_until(Done done, Atomic& atomic, Read read) {
+        for (int spin = 0; spin < 200000; ++spin)
+            if (done()) return;
+        while (!done()) atomic.wait(read(), std::memory_order_acquire);
+    }
+
+    void serve(std::size_t index) {
+        std::uint64_t seen = 0;
+        for (;;) {
+            wait_until([&] { return generation_.load(std::memory_order_acquire) != seen; }, generation_,
+                       [&] { return seen; });
+            seen = generation_.load(std::memory_order_acquire);
+            if (stopping_) return;
+            call_(job_, index);
+            if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) pending_.notify_one();
+        }
+    }
+
+    std::size_t size_;
+    std::vector<std::thread> threads_;
+    std::atomic<std::uint64_t> generation_{0};
+    std::atomic<std::size_t> pending_{0};
+    std::atomic<bool> stopping_{false};
+    void* job_ = nullptr;
+    void (*call_)(void*, std::size_t) = nullptr;
+};
+
+}  // namespace typenet
