@@ -147,6 +147,33 @@ TYPED_TEST(Kernels, LossesMatchReference) {
     }
 }
 
+template <class Arch, std::size_t N, std::size_t K>
+void check_add_combination() {
+    const auto coefficients = random_floats(K, 19), rows = random_floats(K * (N + 3), 20);
+    auto dst = random_floats(N, 21), expected = dst;
+    tn::kernels::add_combination<Arch, N, K>(dst.data(), coefficients.data(), rows.data(), N + 3);
+    for (std::size_t i = 0; i < N; ++i)
+        for (std::size_t k = 0; k < K; ++k) expected[i] += coefficients[k] * rows[k * (N + 3) + i];
+    expect_close(dst, expected, 1e-5f, fmt::format("add_combination N={} K={}", N, K));
+
+    const auto src = random_floats(N, 22);
+    auto sum = random_floats(N, 23), sum_expected = sum, runtime_sum = sum;
+    tn::kernels::add_to<Arch, N>(sum.data(), src.data());
+    tn::kernels::add_to<Arch>(runtime_sum.data(), src.data(), N);
+    for (std::size_t i = 0; i < N; ++i) sum_expected[i] += src[i];
+    expect_close(sum, sum_expected, 0.0f, "add_to<N>");
+    expect_close(runtime_sum, sum_expected, 0.0f, "add_to");
+}
+
+TYPED_TEST(Kernels, CombinationsAndSumsMatchReference) {
+    check_add_combination<TypeParam, 1, 1>();
+    check_add_combination<TypeParam, 7, 3>();
+    check_add_combination<TypeParam, 8, 16>();
+    check_add_combination<TypeParam, 16, 1>();
+    check_add_combination<TypeParam, 29, 8>();
+    check_add_combination<TypeParam, 33, 5>();
+}
+
 TYPED_TEST(Kernels, OptimizerUpdatesMatchReference) {
     for (std::size_t n : awkward_sizes) {
         const auto g = random_floats(n, 14);

@@ -4,7 +4,7 @@
 // one (the other side): narrow pixel (oy, ox) sees wide pixels
 // (oy*stride + ky - pad_top, ox*stride + kx - pad_left), ky, kx < kernel.
 // im2col lays those windows out as rows, (ky, kx, channel) along each row as
-// Keras orders its kernels; col2im adds rows back into the image.
+// Keras orders its kernels; scatter_product spreads rows back over the image.
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
@@ -45,26 +45,7 @@ void im2col(const float* wide, float* columns) {
         }
 }
 
-// The adjoint of im2col: every window's values added back where they came from.
-template <class Arch, WindowGeometry g>
-void col2im_add(const float* columns, float* wide) {
-    constexpr std::size_t c = g.channels;
-    for (std::size_t oy = 0; oy < g.narrow_height; ++oy)
-        for (std::size_t ox = 0; ox < g.narrow_width; ++ox) {
-            const float* row = columns + (oy * g.narrow_width + ox) * g.row_size();
-            for (std::size_t ky = 0; ky < g.kernel; ++ky) {
-                const std::ptrdiff_t iy = std::ptrdiff_t(oy * g.stride + ky) - std::ptrdiff_t(g.pad_top);
-                for (std::size_t kx = 0; kx < g.kernel; ++kx, row += c) {
-                    const std::ptrdiff_t ix = std::ptrdiff_t(ox * g.stride + kx) - std::ptrdiff_t(g.pad_left);
-                    if (iy < 0 || ix < 0 || iy >= std::ptrdiff_t(g.wide_height) || ix >= std::ptrdiff_t(g.wide_width))
-                        continue;
-                    add_to<Arch, c>(wide + (std::size_t(iy) * g.wide_width + std::size_t(ix)) * c, row);
-                }
-            }
-        }
-}
-
-// A product and col2im in one pass: for every narrow pixel p and kernel tap t,
+// A product and its spreading over the image in one pass: for every narrow pixel p and kernel tap t,
 // wide[pixel(p, t)] += sum over k < K of narrow[p][k] * spread[k][t]. With spread
 // the kernel transposed, this is a transposed convolution (K = its input
 // channels) or a convolution's input gradient (K = its filters).
