@@ -1,5 +1,6 @@
 #pragma once
 // The notebook's figures: rows of 28x28 images, scaled up so a person can see them.
+#include <algorithm>
 #include <cstddef>
 #include <initializer_list>
 #include <span>
@@ -8,9 +9,12 @@
 
 namespace samples {
 
-// Each span holds at least `count` images of 28x28; each becomes one row of the figure.
-inline typenet::io::GrayImage image_rows(std::initializer_list<std::span<const float>> rows, std::size_t count = 10) {
+// Each span of 28x28 images becomes one row of the figure: its first 10 images,
+// or as many as the shortest row holds.
+inline typenet::io::GrayImage image_rows(std::initializer_list<std::span<const float>> rows) {
     constexpr std::size_t side = 28, scale = 4, cell = side * scale, gap = 4;
+    std::size_t count = 10;
+    for (const auto images : rows) count = std::min(count, images.size() / (side * side));
     auto canvas = typenet::io::make_canvas(count * (cell + gap) + gap, rows.size() * (cell + gap) + gap, 1.0f);
     std::size_t y = gap;
     for (const auto images : rows) {

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <type_traits>
+#include <utility>
 
 #include "typenet/kernels/simd.hpp"
 
@@ -22,44 +23,60 @@ struct Strided {
 
 namespace detail {
 
-// Rows x Vectors accumulators live in registers for the whole reduction.
+// Rows x Vectors accumulators live in registers for the whole reduction. An
+// FMA's result is ready only some cycles later, so a small tile keeps two sets
+// of accumulators (even and odd p) to have enough independent chains in flight.
 template <class Arch, std::size_t Rows, std::size_t Vectors>
 inline void broadcast_tile(std::size_t depth, Strided a, const float* b, std::size_t ldb, float* c,
                            std::size_t ldc, bool accumulate) {
     using V = floats<Arch>;
     constexpr std::size_t W = lanes<Arch>;
-    V acc[Rows][Vectors];
+    constexpr std::size_t sets = Rows * Vectors <= 4 ? 2 : 1;
+    V acc[sets][Rows][Vectors];
     for (std::size_t r = 0; r < Rows; ++r)
-        for (std::size_t v = 0; v < Vectors; ++v)
-            acc[r][v] = accumulate ? V::load_unaligned(c + r * ldc + v * W) : V(0.0f);
-    for (std::size_t p = 0; p < depth; ++p) {
+        for (std::size_t v = 0; v < Vectors; ++v) {
+            acc[0][r][v] = accumulate ? V::load_unaligned(c + r * ldc + v * W) : V(0.0f);
+            if constexpr (sets == 2) acc[1][r][v] = V(0.0f);
+        }
+    auto step = [&](V(&sum)[Rows][Vectors], std::size_t p) {
         V bv[Vectors];
         for (std::size_t v = 0; v < Vectors; ++v) bv[v] = V::load_unaligned(b + p * ldb + v * W);
         for (std::size_t r = 0; r < Rows; ++r) {
             const V ar(a(r, p));
-            for (std::size_t v = 0; v < Vectors; ++v) acc[r][v] = xsimd::fma(ar, bv[v], acc[r][v]);
+            for (std::size_t v = 0; v < Vectors; ++v) sum[r][v] = xsimd::fma(ar, bv[v], sum[r][v]);
         }
-    }
+    };
+    std::size_t p = 0;
+    if constexpr (sets == 2)
+        for (; p + 1 < depth; p += 2) {
+            step(acc[0], p);
+            step(acc[1], p + 1);
+        }
+    for (; p < depth; ++p) step(acc[0], p);
     for (std::size_t r = 0; r < Rows; ++r)
-        for (std::size_t v = 0; v < Vectors; ++v) acc[r][v].store_unaligned(c + r * ldc + v * W);
+        for (std::size_t v = 0; v < Vectors; ++v) {
+            if constexpr (sets == 2) acc[0][r][v] += acc[1][r][v];
+            acc[0][r][v].store_unaligned(c + r * ldc + v * W);
+        }
 }
 
 template <class Arch, std::size_t Rows>
 inline void broadcast_row_block(std::size_t n, std::size_t depth, Strided a, const float* b, std::size_t ldb,
                                 float* c, std::size_t ldc, bool accumulate) {
     constexpr std::size_t W = lanes<Arch>;
-    constexpr std::size_t block = 4;  // vectors per tile: 16 accumulators with 4 rows
+    // Vectors per tile: 16 accumulators with 4 rows, 8 chains with one.
+    constexpr std::size_t block = Rows == 1 ? 8 : 4;
     const std::size_t vectors = n / W;
     const std::size_t blocked = vectors / block * block;
     for (std::size_t v = 0; v < blocked; v += block)
         broadcast_tile<Arch, Rows, block>(depth, a, b + v * W, ldb, c + v * W, ldc, accumulate);
     const std::size_t v = blocked;
-    switch (vectors - v) {
-        case 3: broadcast_tile<Arch, Rows, 3>(depth, a, b + v * W, ldb, c + v * W, ldc, accumulate); break;
-        case 2: broadcast_tile<Arch, Rows, 2>(depth, a, b + v * W, ldb, c + v * W, ldc, accumulate); break;
-        case 1: broadcast_tile<Arch, Rows, 1>(depth, a, b + v * W, ldb, c + v * W, ldc, accumulate); break;
-        default: break;
-    }
+    [&]<std::size_t... Remaining>(std::index_sequence<Remaining...>) {
+        ((vectors - v == Remaining + 1
+              ? broadcast_tile<Arch, Rows, Remaining + 1>(depth, a, b + v * W, ldb, c + v * W, ldc, accumulate)
+              : void()),
+         ...);
+    }(std::make_index_sequence<block - 1>{});
     const std::size_t done = vectors * W;
     if (done == n) return;
     if constexpr (!std::is_void_v<narrower_t<Arch>>) {
