@@ -25,6 +25,8 @@ void register_model_benchmarks();
 inline double peak_flops_per_second = 0.0;
 
 // GFLOP/s, and its share of the FMA peak of the cores the benchmark keeps busy.
+// The values are in the units their names give, so the JSON output means what
+// it says; the console appends "/s" to every rate.
 inline void report_flops(benchmark::State& state, double flops_per_iteration, std::size_t cores = 1) {
     using benchmark::Counter;
     state.counters["GFLOP/s"] = Counter(flops_per_iteration * 1e-9, Counter::kIsIterationInvariantRate);

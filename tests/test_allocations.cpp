@@ -22,6 +22,10 @@
 #define TYPENET_COUNT_ALLOCATIONS 1
 #endif
 
+namespace {
+std::atomic<long> allocations{0};
+}
+
 #if TYPENET_COUNT_ALLOCATIONS
 extern "C" {
 void* __libc_malloc(std::size_t);
@@ -30,9 +34,6 @@ void* __libc_realloc(void*, std::size_t);
 void* __libc_memalign(std::size_t, std::size_t);
 }
 
-namespace {
-std::atomic<long> allocations{0};
-}
 
 extern "C" {
 void* malloc(std::size_t n) {

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, then builds and runs every test
-# with g++ and with clang (each for this machine's instruction set).
+# in four configurations: g++ and clang for this machine's instruction set,
+# g++ for AVX2 (x86-64-v3), and clang with AddressSanitizer and
+# UndefinedBehaviorSanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/install-dependencies.sh
@@ -9,11 +11,15 @@ run_suite() {  # build directory, C++ compiler, extra cmake arguments...
   local dir=$1 compiler=$2
   shift 2
   echo "=== tests: $dir ($compiler $*)"
-  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER="$compiler" "$@" > /dev/null
+  local start=$SECONDS
+  cmake -S . -B "$dir" -DCMAKE_CXX_COMPILER="$compiler" "$@" > /dev/null
   cmake --build "$dir" -j2
   ctest --test-dir "$dir" -j2 --output-on-failure --timeout 600
+  echo "=== $dir: $((SECONDS - start)) s"
 }
 
-run_suite build g++
-run_suite build-clang clang++ -DTYPENET_BUILD_BENCHMARKS=OFF
+run_suite build g++ -DCMAKE_BUILD_TYPE=Release
+run_suite build-clang clang++ -DCMAKE_BUILD_TYPE=Release -DTYPENET_BUILD_BENCHMARKS=OFF
+run_suite build-avx2 g++ -DCMAKE_BUILD_TYPE=Release -DTYPENET_ARCH=x86-64-v3 -DTYPENET_BUILD_BENCHMARKS=OFF
+run_suite build-sanitize clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTYPENET_SANITIZE=address,undefined
 echo "=== all tests passed"

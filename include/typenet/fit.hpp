@@ -29,7 +29,8 @@ struct EpochRecord {
 using History = std::vector<EpochRecord>;
 
 struct FitOptions {
-    std::size_t epochs = 10;
+    std::size_t epochs = 10;         // the total, counting epochs done before initial_epoch
+    std::size_t initial_epoch = 0;   // epochs already done (Keras's name): training resumes after them
     std::size_t batch_size = 32;
     bool shuffle = true;
     std::uint64_t seed = 0;  // the shuffle's
@@ -85,14 +86,13 @@ History fit(T& trainer, Samples<In> x, Samples<Out> y, Samples<In> validation_x,
         throw UsageError(fmt::format("typenet: batch size {} is outside 1..{} (the trainer's capacity)",
                                      options.batch_size, T::capacity));
 
-    Random random(options.seed, Stream::shuffle);
     std::vector<std::uint32_t> order(x.count());
-    std::iota(order.begin(), order.end(), 0u);
     const std::size_t steps = (x.count() + options.batch_size - 1) / options.batch_size;
     History history;
-    for (std::size_t epoch = 1; epoch <= options.epochs; ++epoch) {
+    for (std::size_t epoch = options.initial_epoch + 1; epoch <= options.epochs; ++epoch) {
         const auto start = std::chrono::steady_clock::now();
-        if (options.shuffle) random.shuffle(std::span(order));
+        std::iota(order.begin(), order.end(), 0u);
+        if (options.shuffle) Random(options.seed, Stream::shuffle, epoch).shuffle(std::span(order));
         double weighted_loss = 0.0;
         for (std::size_t s = 0; s < steps; ++s) {
             const std::size_t first = s * options.batch_size;

@@ -16,8 +16,11 @@ enum class Stream : std::uint64_t { weights = 0, shuffle = 1, noise = 2, split =
 // xoshiro256** seeded through splitmix64 (Blackman & Vigna).
 class Random {
 public:
-    explicit Random(std::uint64_t seed = 0, Stream stream = Stream::weights) {
+    // index numbers the streams of one purpose, e.g. one shuffle per epoch, so
+    // that epoch e's order depends on (seed, e) alone and training can resume there.
+    explicit Random(std::uint64_t seed = 0, Stream stream = Stream::weights, std::uint64_t index = 0) {
         seed ^= static_cast<std::uint64_t>(stream) * 0xd1b54a32d192ed03ULL;
+        seed ^= index * 0x8cb92ba72f3d8dd7ULL;
         for (auto& word : state_) {
             seed += 0x9e3779b97f4a7c15ULL;
             std::uint64_t z = seed;

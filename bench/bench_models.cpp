@@ -1,0 +1,119 @@
+// Whole models as a program uses them: a training step at the notebook's
+// batch on one and two threads, and inference one image at a time.
+#include <algorithm>
+#include <cstddef>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include <benchmark/benchmark.h>
+#include <fmt/format.h>
+
+#include "benchmarks.hpp"
+#include "notebook_models.hpp"
+#include "typenet/io/idx.hpp"
+#include "typenet/typenet.hpp"
+
+namespace bench {
+namespace {
+
+using typenet::AlignedFloats;
+
+constexpr std::size_t image_size = 28 * 28;
+constexpr std::size_t batch = 32;
+
+// Debian's dataset-fashion-mnist.
+const std::filesystem::path fashion_mnist_test_images = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
+
+struct Images {
+    AlignedFloats pixels;
+    std::size_t count = 0;
+    std::string source;
+
+    std::span<const float> rows(std::size_t first, std::size_t n) const {
+        return pixels.span().subspan(first * image_size, n * image_size);
+    }
+};
+
+// Thousands of different 28x28 images in [0, 1], so that the caches never
+// hold the next input before it is used: Fashion-MNIST's 10000 test images
+// where they are installed, as many images of uniform noise elsewhere (the
+// work does not depend on the values).
+const Images& images() {
+    static const Images loaded = [] {
+        if (std::filesystem::exists(fashion_mnist_test_images)) {
+            const typenet::io::Images test = typenet::io::load_idx_images(fashion_mnist_test_images, 28, 28);
+            Images images{AlignedFloats(test.pixels.size()), test.count, fashion_mnist_test_images.string()};
+            std::copy(test.pixels.begin(), test.pixels.end(), images.pixels.data());
+            return images;
+        }
+        constexpr std::size_t count = 10000;
+        return Images{random_floats(count * image_size, 0.0f, 1.0f, 5), count, "uniform noise"};
+    }();
+    return loaded;
+}
+
+// Time per image: the inverse of the images done per second.
+void report_time_per_image(benchmark::State& state, std::size_t images_per_iteration) {
+    using benchmark::Counter;
+    state.counters["time/image"] = Counter(static_cast<double>(images_per_iteration),
+                                           Counter::kIsIterationInvariantRate | Counter::kInvert);
+}
+
+// An autoencoder's targets are its inputs; the denoiser's noise would change no work.
+template <class M>
+void training_step(benchmark::State& state, std::size_t threads) {
+    static_assert(M::input_shape::size == image_size && M::output_shape::size == image_size);
+    M model(0);
+    typenet::Trainer<M, typenet::Adam, typenet::MSE, batch> trainer(model, typenet::Adam{}, threads);
+    const Images& data = images();
+    const std::size_t batches = data.count / batch;
+    std::size_t next = 0;
+    for (auto _ : state) {
+        const std::span<const float> inputs = data.rows(next * batch, batch);
+        benchmark::DoNotOptimize(trainer.step(inputs, inputs));
+        benchmark::ClobberMemory();
+        next = next + 1 == batches ? 0 : next + 1;
+    }
+    report_flops(state, batch * model_flops_per_row<M>(true), threads);
+    report_time_per_image(state, batch);
+}
+
+template <class M>
+void inference(benchmark::State& state) {
+    static_assert(M::input_shape::size == image_size);
+    const M model(0);
+    typenet::Workspace<M, 1> workspace;
+    const Images& data = images();
+    std::size_t next = 0;
+    for (auto _ : state) {
+        const std::span<const float> output = model(workspace, data.rows(next, 1));
+        benchmark::DoNotOptimize(output.data());
+        benchmark::ClobberMemory();
+        next = next + 1 == data.count ? 0 : next + 1;
+    }
+    report_flops(state, model_flops_per_row<M>(false));
+    report_time_per_image(state, 1);
+}
+
+template <class M>
+void register_model(std::string_view name) {
+    for (const std::size_t threads : {1, 2})
+        benchmark::RegisterBenchmark(fmt::format("{}/training_step/batch:{}/threads:{}", name, batch, threads).c_str(),
+                                     training_step<M>, threads)
+            // The other threads' work is not in the calling thread's CPU time: time the wall clock.
+            ->UseRealTime();
+    benchmark::RegisterBenchmark(fmt::format("{}/inference/batch:1", name).c_str(), inference<M>);
+}
+
+}  // namespace
+
+void register_model_benchmarks() {
+    // Loaded here, before anything is timed.
+    benchmark::AddCustomContext("images", fmt::format("{} ({} images)", images().source, images().count));
+    register_model<notebook::DenseAutoencoder>("dense_autoencoder");
+    register_model<notebook::DenoisingAutoencoder>("denoising_autoencoder");
+}
+
+}  // namespace bench
