@@ -1,5 +1,7 @@
 // Optimizers against hand-worked values, and a small network that must learn.
 #include <cmath>
+#include <limits>
+#include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -149,4 +151,44 @@ TEST(Model, SeedGivesGlorotUniformWeightsAndZeroBiases) {
     EXPECT_LE(largest, limit);
     EXPECT_GT(largest, 0.99f * limit);
     for (std::size_t i = 784 * 64; i < 784 * 64 + 64; ++i) EXPECT_EQ(a.parameters()[i], 0.0f);
+}
+
+// A non-finite loss or gradient stops training before the update, saying where.
+TEST(Trainer, NonFiniteGradientStopsBeforeTheUpdate) {
+    using M = tn::Model<tn::Input<6>, tn::Dense<5, tn::Tanh>, tn::Dense<6, tn::Sigmoid>>;
+    M model(1);
+    model.parameters()[3] = std::numeric_limits<float>::quiet_NaN();  // a weight of layer 0
+    const std::vector<float> before(model.parameters().begin(), model.parameters().end());
+    tn::Trainer<M, tn::Adam, tn::MSE, 4> trainer(model);
+    const std::vector<float> x(4 * 6, 0.5f);
+    try {
+        trainer.step(x, x);
+        FAIL() << "no NumericalError";
+    } catch (const tn::NumericalError& e) {
+        const std::string message = e.what();
+        EXPECT_NE(message.find("layer 0 (Dense) has"), std::string::npos) << message;
+    }
+    for (std::size_t i = 0; i < M::parameter_count; ++i)
+        ASSERT_TRUE(std::isnan(before[i]) ? std::isnan(model.parameters()[i]) : before[i] == model.parameters()[i]) << i;
+}
+
+TEST(Fit, NonFiniteInputStopsWithEpochAndStep) {
+    using M = tn::Model<tn::Input<4>, tn::Dense<3, tn::ReLU>, tn::Dense<4, tn::Sigmoid>>;
+    std::vector<float> data(40 * 4, 0.25f);
+    data[21 * 4 + 2] = std::numeric_limits<float>::quiet_NaN();  // row 21: the third batch of 8
+    const tn::Samples<tn::Shape<4>> x{data};
+    M model(0);
+    tn::Trainer<M, tn::Adam, tn::MSE, 8> trainer(model);
+    tn::FitOptions options;
+    options.batch_size = 8;
+    options.shuffle = false;
+    options.verbose = false;
+    try {
+        tn::fit(trainer, x, x, tn::Samples<tn::Shape<4>>{}, tn::Samples<tn::Shape<4>>{}, options);
+        FAIL() << "no NumericalError";
+    } catch (const tn::NumericalError& e) {
+        EXPECT_NE(std::string(e.what()).find("training stopped at epoch 1, step 3 of 5: the loss is nan"),
+                  std::string::npos)
+            << e.what();
+    }
 }

@@ -18,4 +18,10 @@ struct UsageError : std::invalid_argument {
     using std::invalid_argument::invalid_argument;
 };
 
+// Training met a non-finite loss or gradient. The update of that step was not
+// applied: the parameters are those of the last good step.
+struct NumericalError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
 }  // namespace typenet

@@ -102,7 +102,12 @@ History fit(T& trainer, Samples<In> x, Samples<Out> y, Samples<In> validation_x,
                 std::memcpy(trainer.input_row(r), x.row(order[first + r]), In::size * sizeof(float));
                 std::memcpy(trainer.target_row(r), y.row(order[first + r]), Out::size * sizeof(float));
             }
-            weighted_loss += trainer.template step_batch<Arch>() * static_cast<double>(rows);
+            try {
+                weighted_loss += trainer.template step_batch<Arch>() * static_cast<double>(rows);
+            } catch (const NumericalError& e) {
+                throw NumericalError(fmt::format("training stopped at epoch {}, step {} of {}: {}", epoch, s + 1,
+                                                 steps, e.what()));
+            }
         }
         EpochRecord record;
         record.epoch = epoch;

@@ -4,10 +4,12 @@
 // capacity. A step splits its rows into one contiguous share per thread;
 // the shares' gradients are summed in a fixed order, so results depend on
 // the seed and the thread count only.
+#include <cmath>
 #include <cstddef>
 #include <cstring>
 #include <memory>
 #include <span>
+#include <string>
 #include <thread>
 #include <type_traits>
 #include <vector>
@@ -90,9 +92,11 @@ public:
         return share.targets.data() + (r - share.first) * output_shape::size;
     }
 
+    // Throws NumericalError, without updating, when the loss or a gradient is not finite.
     template <class Arch = kernels::native_arch>
     double step_batch() {
         const double loss = compute_gradients<Arch>();
+        check_finite<Arch>(loss);
         optimizer_.template update<Arch>(model_->parameters(), shares_[0]->gradients.span(), state_);
         return loss;
     }
@@ -122,6 +126,32 @@ public:
     }
 
 private:
+    // Says which layers' gradients went bad, and how.
+    template <class Arch>
+    void check_finite(double loss) const {
+        const float* gradients = shares_[0]->gradients.data();
+        if (std::isfinite(loss) && kernels::count_non_finite<Arch>(gradients, M::parameter_count) == 0) return;
+        std::string message = fmt::format("the loss is {}", loss);
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            (describe_layer<I>(gradients, message), ...);
+        }(std::make_index_sequence<graph::layer_count>{});
+        throw NumericalError(message);
+    }
+
+    template <std::size_t I>
+    static void describe_layer(const float* gradients, std::string& message) {
+        using B = typename graph::template bound<I>;
+        const float* first = gradients + graph::parameter_offsets[I];
+        std::size_t nan = 0, infinite = 0;
+        for (std::size_t i = 0; i < B::parameter_count; ++i) {
+            nan += std::isnan(first[i]);
+            infinite += std::isinf(first[i]);
+        }
+        if (nan + infinite > 0)
+            message += fmt::format("; layer {} ({}) has {} NaN and {} infinite gradients among {}", I, B::kind, nan,
+                                   infinite, B::parameter_count);
+    }
+
     struct Share {
         Workspace<M, Capacity> workspace;
         AlignedFloats gradients{M::parameter_count};

@@ -20,6 +20,7 @@ namespace samples {
 
 inline constexpr int exit_data_error = 1;
 inline constexpr int exit_usage_error = 2;
+inline constexpr int exit_numerical_error = 3;
 
 struct TrainingFlags {
     std::size_t epochs = 10;
@@ -146,6 +147,18 @@ inline void write_history_csv(const std::filesystem::path& file, const typenet::
     for (const auto& record : history)
         text += fmt::format("{},{:.6f},{:.6f},{:.4f}\n", record.epoch, record.loss, record.val_loss, record.seconds);
     typenet::io::write_text_file_atomically(file, text);
+}
+
+// Runs work; a file problem exits with 1, a non-finite loss or gradient with 3.
+template <class Work>
+void run_or_exit(const std::string& program, Work&& work) {
+    try {
+        work();
+    } catch (const typenet::DataError& e) {
+        fail(program, exit_data_error, e.what());
+    } catch (const typenet::NumericalError& e) {
+        fail(program, exit_numerical_error, e.what());
+    }
 }
 
 inline typenet::io::Dataset load_data_or_exit(const std::string& program, const std::filesystem::path& folder) {

@@ -45,16 +45,14 @@ int main(int argc, char** argv) {
     tn::Trainer<DenoisingAutoencoder, tn::Adam, tn::MSE, batch_capacity> trainer(
         model, tn::Adam{.learning_rate = static_cast<float>(flags.learning_rate)}, flags.threads);
     tn::History history;
-    try {
+    samples::run_or_exit(program, [&] {
         tn::fit(trainer, noisy_train, train, noisy_test, test, samples::fit_options(flags, history));
 
         tn::Workspace<DenoisingAutoencoder, 256> workspace;
         const auto codes = tn::predict(model.part<notebook::DenoiseEncoder>(), workspace, noisy_test.values());
         const auto denoised = tn::predict(model.part<notebook::DenoiseDecoder>(), workspace, codes);
         tn::io::write_png(flags.out / "denoised.png", samples::image_rows({test.values(), test_noisy, denoised}));
-    } catch (const tn::DataError& e) {
-        samples::fail(program, samples::exit_data_error, e.what());
-    }
+    });
     fmt::print("wrote {}, {}\n", (flags.out / "history.csv").string(), (flags.out / "denoised.png").string());
     fmt::print("val_loss: {:.5f}\n", history.back().val_loss);
 }

@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
     tn::Trainer<DenseAutoencoder, tn::Adam, tn::MSE, batch_capacity> trainer(
         model, tn::Adam{.learning_rate = static_cast<float>(flags.learning_rate)}, flags.threads);
     tn::History history;
-    try {
+    samples::run_or_exit(program, [&] {
         tn::fit(trainer, train, train, test, test, samples::fit_options(flags, history));
 
         // As the notebook: encode every test image to 64 numbers, then decode the codes.
@@ -46,9 +46,7 @@ int main(int argc, char** argv) {
         fmt::print("encoded {} test images to {} codes of 64; decoded them back to 28x28\n", test.count(),
                    codes.size() / 64);
         tn::io::write_png(flags.out / "reconstructions.png", samples::image_rows({test.values(), decoded}));
-    } catch (const tn::DataError& e) {
-        samples::fail(program, samples::exit_data_error, e.what());
-    }
+    });
     fmt::print("wrote {}, {}\n", (flags.out / "history.csv").string(), (flags.out / "reconstructions.png").string());
     fmt::print("val_loss: {:.5f}\n", history.back().val_loss);
 }

@@ -1,6 +1,7 @@
 #pragma once
 // Element-wise passes over activations: bias plus activation after a product,
 // the activation's derivative before one, and the bias gradient.
+#include <cmath>
 #include <cstddef>
 #include <type_traits>
 
@@ -96,6 +97,25 @@ void column_sums(const float* x, std::size_t rows, std::size_t n, float* out) {
         for (std::size_t r = 0; r < rows; ++r) sum += x[r * n + j];
         out[j] = sum;
     }
+}
+
+// How many of x[0..n) are NaN or infinite. x - x is 0 for every finite x and
+// NaN otherwise, so the common case (none) costs one pass of adds.
+template <class Arch>
+std::size_t count_non_finite(const float* x, std::size_t n) {
+    using V = floats<Arch>;
+    const std::size_t whole = vector_part<Arch>(n);
+    V probe(0.0f);
+    for (std::size_t i = 0; i < whole; i += lanes<Arch>) {
+        const V v = V::load_unaligned(x + i);
+        probe += v - v;
+    }
+    float tail = 0.0f;
+    for (std::size_t i = whole; i < n; ++i) tail += x[i] - x[i];
+    if (xsimd::hadd(probe) == 0.0f && tail == 0.0f) return 0;
+    std::size_t count = 0;
+    for (std::size_t i = 0; i < n; ++i) count += !std::isfinite(x[i]);
+    return count;
 }
 
 namespace reference {
