@@ -106,8 +106,10 @@ TEST(Trainer, ThreadsShareTheBatch) {
         ASSERT_NEAR(one.parameters()[i], two.parameters()[i], 1e-5) << i;
         ASSERT_EQ(two.parameters()[i], again.parameters()[i]) << i;
     }
-    const std::vector<float> odd(5 * 784, 0.25f);  // fewer rows than a share each would like
+    const std::vector<float> odd(5 * 784, 0.25f), one_row(784, 0.75f);  // uneven shares, and an empty one
     EXPECT_NEAR(single.step(odd, odd), pair.step(odd, odd), 1e-5);
+    EXPECT_NEAR(single.step(one_row, one_row), pair.step(one_row, one_row), 1e-5);
+    for (std::size_t i = 0; i < M::parameter_count; ++i) ASSERT_NEAR(one.parameters()[i], two.parameters()[i], 1e-4) << i;
 }
 
 TEST(Model, PartsRunAloneGiveTheModelBitForBit) {

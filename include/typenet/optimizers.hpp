@@ -24,14 +24,28 @@ struct Adam {
         std::int64_t step = 0;
     };
 
-    template <class Arch>
-    void update(std::span<float> weights, std::span<const float> gradients, State& state) const {
+    // A step is begun once (it counts the step and folds in the bias corrections),
+    // then applied to the parameters, whole or in slices [first, first + size).
+    struct Step {
+        float alpha;
+    };
+    Step begin_step(State& state) const {
         ++state.step;
         const double t = static_cast<double>(state.step);
         const double alpha = learning_rate * std::sqrt(1.0 - std::pow(double(beta2), t)) /
                              (1.0 - std::pow(double(beta1), t));
-        kernels::adam_update<Arch>(weights.data(), gradients.data(), state.m.data(), state.v.data(), weights.size(),
-                                   static_cast<float>(alpha), beta1, beta2, epsilon);
+        return {static_cast<float>(alpha)};
+    }
+    template <class Arch>
+    void apply(Step step, std::span<float> weights, std::span<const float> gradients, State& state,
+               std::size_t first) const {
+        kernels::adam_update<Arch>(weights.data(), gradients.data(), state.m.data() + first, state.v.data() + first,
+                                   weights.size(), step.alpha, beta1, beta2, epsilon);
+    }
+
+    template <class Arch>
+    void update(std::span<float> weights, std::span<const float> gradients, State& state) const {
+        apply<Arch>(begin_step(state), weights, gradients, state, 0);
     }
 };
 
@@ -46,11 +60,21 @@ struct SGD {
         std::int64_t step = 0;
     };
 
+    struct Step {};
+    Step begin_step(State& state) const {
+        ++state.step;
+        return {};
+    }
+    template <class Arch>
+    void apply(Step, std::span<float> weights, std::span<const float> gradients, State& state,
+               std::size_t first) const {
+        kernels::sgd_momentum_update<Arch>(weights.data(), gradients.data(), state.velocity.data() + first,
+                                           weights.size(), learning_rate, momentum);
+    }
+
     template <class Arch>
     void update(std::span<float> weights, std::span<const float> gradients, State& state) const {
-        ++state.step;
-        kernels::sgd_momentum_update<Arch>(weights.data(), gradients.data(), state.velocity.data(), weights.size(),
-                                           learning_rate, momentum);
+        apply<Arch>(begin_step(state), weights, gradients, state, 0);
     }
 };
 

@@ -4,6 +4,8 @@
 // capacity. A step splits its rows into one contiguous share per thread;
 // the shares' gradients are summed in a fixed order, so results depend on
 // the seed and the thread count only.
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstring>
@@ -44,7 +46,7 @@ public:
     static constexpr std::size_t capacity = Capacity;
 
     explicit Trainer(M& model, Optimizer optimizer = {}, std::size_t threads = 1)
-        : model_(&model), optimizer_(optimizer), state_(M::parameter_count), workers_(threads) {
+        : model_(&model), optimizer_(optimizer), state_(M::parameter_count), workers_(std::min(threads, max_threads)) {
         for (std::size_t t = 0; t < workers_.size(); ++t) shares_.push_back(std::make_unique<Share>());
     }
 
@@ -95,26 +97,37 @@ public:
     // Throws NumericalError, without updating, when the loss or a gradient is not finite.
     template <class Arch = kernels::native_arch>
     double step_batch() {
-        const double loss = compute_gradients<Arch>();
-        check_finite<Arch>(loss);
-        optimizer_.template update<Arch>(model_->parameters(), shares_[0]->gradients.span(), state_);
+        const double loss = run_shares<Arch>();
+        // Each thread sums the shares' gradients over its slice of the parameters, then
+        // checks and updates that slice: no thread waits for one to do all the summing.
+        const auto slices = parameter_slices();
+        std::array<std::size_t, max_threads> non_finite{};
+        auto sum_and_check = [&](std::size_t t) {
+            sum_gradients<Arch>(slices[t], slices[t + 1]);
+            non_finite[t] = kernels::count_non_finite<Arch>(shares_[0]->gradients.data() + slices[t],
+                                                            slices[t + 1] - slices[t]);
+        };
+        workers_.run(sum_and_check);
+        std::size_t bad = 0;
+        for (std::size_t t = 0; t < shares_.size(); ++t) bad += non_finite[t];
+        if (bad > 0 || !std::isfinite(loss)) report_non_finite(loss);
+        const auto step = optimizer_.begin_step(state_);
+        auto update = [&](std::size_t t) {
+            const std::size_t first = slices[t], count = slices[t + 1] - slices[t];
+            optimizer_.template apply<Arch>(step, model_->parameters().subspan(first, count),
+                                            shares_[0]->gradients.span().subspan(first, count), state_, first);
+        };
+        workers_.run(update);
         return loss;
     }
 
-    // Forward, loss and backward of the placed batch, without the update.
+    // Forward, loss and backward of the placed batch, without the update: the
+    // gradients are then in gradients().
     template <class Arch = kernels::native_arch>
     double compute_gradients() {
-        const float scale = 1.0f / static_cast<float>(batch_rows_ * output_shape::size);
-        auto job = [&](std::size_t t) { run_share<Arch>(*shares_[t], scale); };
-        workers_.run(job);
-        double loss_sum = shares_[0]->loss_sum;
-        float* total = shares_[0]->gradients.data();
-        for (std::size_t t = 1; t < shares_.size(); ++t) {
-            if (shares_[t]->rows == 0) continue;
-            loss_sum += shares_[t]->loss_sum;
-            kernels::add_to<Arch>(total, shares_[t]->gradients.data(), M::parameter_count);
-        }
-        return loss_sum / static_cast<double>(batch_rows_ * output_shape::size);
+        const double loss = run_shares<Arch>();
+        sum_gradients<Arch>(0, M::parameter_count);
+        return loss;
     }
 
     // Backward through every layer, on the first thread, from the gradient of
@@ -126,11 +139,39 @@ public:
     }
 
 private:
-    // Says which layers' gradients went bad, and how.
+    static constexpr std::size_t max_threads = 256;
+
     template <class Arch>
-    void check_finite(double loss) const {
+    double run_shares() {
+        const float scale = 1.0f / static_cast<float>(batch_rows_ * output_shape::size);
+        auto job = [&](std::size_t t) { run_share<Arch>(*shares_[t], scale); };
+        workers_.run(job);
+        double loss_sum = 0.0;
+        for (const auto& share : shares_) loss_sum += share->loss_sum;
+        return loss_sum / static_cast<double>(batch_rows_ * output_shape::size);
+    }
+
+    // Adds the other shares' gradients into the first share's, over [first, last).
+    template <class Arch>
+    void sum_gradients(std::size_t first, std::size_t last) {
+        float* total = shares_[0]->gradients.data();
+        for (std::size_t t = 1; t < shares_.size(); ++t)
+            kernels::add_to<Arch>(total + first, shares_[t]->gradients.data() + first, last - first);
+    }
+
+    // One slice of the parameters per thread, each starting on a cache line.
+    std::array<std::size_t, max_threads + 1> parameter_slices() const {
+        std::array<std::size_t, max_threads + 1> slices{};
+        const std::size_t n = shares_.size();
+        for (std::size_t t = 0; t <= n; ++t)
+            slices[t] = std::min(M::parameter_count, align_up(t * M::parameter_count / n));
+        slices[n] = M::parameter_count;
+        return slices;
+    }
+
+    // Says which layers' gradients went bad, and how.
+    [[noreturn]] void report_non_finite(double loss) const {
         const float* gradients = shares_[0]->gradients.data();
-        if (std::isfinite(loss) && kernels::count_non_finite<Arch>(gradients, M::parameter_count) == 0) return;
         std::string message = fmt::format("the loss is {}", loss);
         [&]<std::size_t... I>(std::index_sequence<I...>) {
             (describe_layer<I>(gradients, message), ...);
@@ -169,9 +210,11 @@ private:
     template <class Arch>
     void run_share(Share& share, float scale) {
         share.loss_sum = 0.0;
-        if (share.rows == 0) return;
+        if (share.rows == 0) {  // fewer rows than threads: this share adds nothing
+            std::fill_n(share.gradients.data(), M::parameter_count, 0.0f);
+            return;
+        }
         auto& workspace = share.workspace;
-        workspace.set_rows(share.rows);
         Part<M, 0, graph::layer_count>::template forward<0, graph::layer_count, Arch>(model_->parameters().data(),
                                                                                    workspace, share.rows);
         share.loss_sum = Loss::template sum<Arch>(workspace.activation(graph::layer_count), share.targets.data(),
