@@ -102,7 +102,7 @@ struct optimizer_state_layout<State> {
 };
 
 template <class State>
-concept CheckpointableState = requires(State& state) {
+concept CheckpointableState = std::constructible_from<State, std::size_t> && requires(State& state) {
     { optimizer_state_layout<State>::optimizer } -> std::convertible_to<std::string_view>;
     optimizer_state_layout<State>::slots;
     { state.step } -> std::same_as<std::int64_t&>;
@@ -278,7 +278,8 @@ inline std::vector<unsigned char> encode(const Schema& schema, std::span<const s
         out.u64(tensor.byte_length());
     }
     out.u64(schema.payload_bytes);
-    for (const TensorEntry& tensor : schema.tensors) out.floats(blocks[tensor.block].subspan(tensor.first, tensor.count));
+    for (const TensorEntry& tensor : schema.tensors)
+        out.floats(blocks[tensor.block].subspan(tensor.first, tensor.count));
     out.patch_u64(size_field_offset, out.bytes().size() + checksum_bytes);
     out.u32(crc32_update(0, out.bytes()));
     return std::move(out.bytes());
@@ -315,7 +316,8 @@ inline std::uint32_t check_start(std::span<const unsigned char> bytes, std::uint
     if (file_size == 0) throw data_error(name, "the file is empty: it is not a typenet model file");
     const auto magic = bytes.first(std::min(bytes.size(), model_file_magic.size()));
     if (!std::ranges::equal(magic, std::span(model_file_magic).first(magic.size()))) {
-        const bool converted = magic.size() >= 4 && std::ranges::equal(magic.first(4), std::span(model_file_magic).first(4));
+        const bool converted =
+            magic.size() >= 4 && std::ranges::equal(magic.first(4), std::span(model_file_magic).first(4));
         throw data_error(name, fmt::format("not a typenet model file: it starts with {} where a typenet model "
                                            "file starts with {}{}",
                                            hex_bytes(magic), hex_bytes(model_file_magic),
@@ -340,7 +342,7 @@ inline std::uint32_t check_start(std::span<const unsigned char> bytes, std::uint
                                    "after it was written");
         if (declared > file_size)
             throw data_error(name, fmt::format("truncated: the file should hold {} bytes, as its header says, but "
-                                               "holds only {}: the last {} are missing",
+                                               "holds only {} ({} bytes are missing)",
                                                declared, file_size, declared - file_size));
         throw data_error(name, fmt::format("{} unexpected bytes after its end: the file should hold {} bytes, "
                                            "as its header says, but holds {}",
@@ -635,7 +637,8 @@ Checkpoint<State> parse_checkpoint_file(std::span<const unsigned char> bytes, st
     detail::Contents contents = detail::parse(bytes, name, detail::checkpoint_schema<M, State>());
     Checkpoint<State> checkpoint{std::move(contents.blocks[0]), State(0), std::move(contents.info)};
     constexpr auto& slots = optimizer_state_layout<State>::slots;
-    for (std::size_t s = 0; s < slots.size(); ++s) checkpoint.state.*slots[s].floats = std::move(contents.blocks[s + 1]);
+    for (std::size_t s = 0; s < slots.size(); ++s)
+        checkpoint.state.*slots[s].floats = std::move(contents.blocks[s + 1]);
     checkpoint.state.step = contents.optimizer_step;
     return checkpoint;
 }
