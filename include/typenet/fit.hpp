@@ -35,7 +35,7 @@ struct FitOptions {
     bool shuffle = true;
     std::uint64_t seed = 0;  // the shuffle's
     bool verbose = true;
-    std::function<void(const EpochRecord&)> on_epoch_end;
+    std::function<void(const EpochRecord&)> on_epoch_end = {};
 };
 
 // The mean loss of the model over every sample, batch by batch through workspace.

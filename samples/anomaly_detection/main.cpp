@@ -77,19 +77,33 @@ void require_both_kinds(std::span<const std::uint8_t> is_normal, const std::stri
                                         normal, is_normal.size() - normal));
 }
 
+// 1 for each label that is normal_class, 0 for the others.
+std::vector<std::uint8_t> is_of_class(std::span<const std::uint8_t> labels, std::size_t normal_class) {
+    std::vector<std::uint8_t> flags(labels.size());
+    std::transform(labels.begin(), labels.end(), flags.begin(),
+                   [normal_class](std::uint8_t label) { return label == normal_class; });
+    return flags;
+}
+
+// A class must have training images to learn from, and its test images need others beside them.
+void check_fashion_class(const tn::io::Dataset& data, const fs::path& folder, std::size_t normal_class) {
+    const auto train_is_normal = is_of_class(data.train_labels, normal_class);
+    if (std::count(train_is_normal.begin(), train_is_normal.end(), 1) == 0)
+        throw tn::DataError(fmt::format("{}: no training image is of class {}", folder.string(), normal_class));
+    require_both_kinds(is_of_class(data.test_labels, normal_class),
+                       fmt::format("{}: the {} test images", folder.string(), data.test_labels.size()));
+}
+
 Experiment fashion_experiment(const tn::io::Dataset& data, const fs::path& folder, std::size_t normal_class) {
+    check_fashion_class(data, folder, normal_class);
     const tn::Samples<tn::Shape<28, 28>> train{data.train_images.pixels};
     Experiment experiment;
     for (std::size_t i = 0; i < train.count(); ++i)
         if (data.train_labels[i] == normal_class)
             experiment.normal_training.insert(experiment.normal_training.end(), train.row(i),
                                               train.row(i) + tn::Shape<28, 28>::size);
-    if (experiment.normal_training.empty())
-        throw tn::DataError(fmt::format("{}: no training image is of class {}", folder.string(), normal_class));
     experiment.test = data.test_images.pixels;
-    for (const std::uint8_t label : data.test_labels) experiment.test_is_normal.push_back(label == normal_class);
-    require_both_kinds(experiment.test_is_normal, fmt::format("{}: the {} test images", folder.string(),
-                                                              data.test_labels.size()));
+    experiment.test_is_normal = is_of_class(data.test_labels, normal_class);
     return experiment;
 }
 
@@ -213,20 +227,27 @@ double quantile(std::vector<double> errors, double fraction) {
     return errors[rank];
 }
 
-// Histograms of the test examples' errors on one axis from 0: normal above,
+// Histograms of the test examples' errors on one axis: normal above,
 // anomalous below, each scaled to its own tallest bar (there are often far
 // more of one kind), and the threshold a black line across both. The axis
-// ends at the 99.5th percentile of the errors (or past the threshold), so that
-// a few huge errors do not squeeze the rest into one bar; the errors beyond
-// are counted in the last bar.
+// spans the 0.5th to the 99.5th percentile of the errors (and the threshold),
+// so that a few extreme errors do not squeeze the rest into one bar; the
+// errors beyond are counted in the bars at its ends.
 tn::io::GrayImage error_histograms(const Result& result) {
     constexpr std::size_t bins = 64, bar = 10, margin = 24, plot_width = bins * bar;
     constexpr std::size_t panel_height = 150, caption = text_height + 8, panel_gap = 16;
     std::vector<double> all = result.normal_errors;
     all.insert(all.end(), result.anomalous_errors.begin(), result.anomalous_errors.end());
-    const double axis_end = std::max(quantile(all, 0.995), 1.1 * result.threshold);
+    const double low = std::min(quantile(all, 0.005), result.threshold);
+    const double high = std::max(quantile(all, 0.995), result.threshold);
+    // A margin of 5% each side; never none, so that equal errors still make an axis.
+    const double pad = 0.05 * (high - low) + 1e-9;
+    const double axis_start = std::max(0.0, low - pad), axis_end = high + pad;
+    const auto position = [&](double error) {
+        return std::clamp((error - axis_start) / (axis_end - axis_start), 0.0, 1.0);
+    };
     const auto bin_of = [&](double error) {
-        return std::min(bins - 1, static_cast<std::size_t>(std::max(0.0, error) / axis_end * bins));
+        return std::min(bins - 1, static_cast<std::size_t>(position(error) * bins));
     };
 
     const std::size_t width = plot_width + 2 * margin;
@@ -248,14 +269,14 @@ tn::io::GrayImage error_histograms(const Result& result) {
     draw_panel(result.normal_errors, "NORMAL", first_panel);
     draw_panel(result.anomalous_errors, "ANOMALIES", second_panel);
 
-    const auto line_x = margin + static_cast<std::size_t>(result.threshold / axis_end * plot_width);
+    const auto line_x = margin + static_cast<std::size_t>(position(result.threshold) * (plot_width - 2));
     fill(canvas, line_x, first_panel, 2, second_panel + panel_height - first_panel, 0.0f);
     const std::string label = fmt::format("THRESHOLD {:.4f}", result.threshold);
     const std::size_t label_width = label.size() * glyph_advance;
     draw_text(canvas, label, line_x + 6 + label_width <= width - margin ? line_x + 6 : line_x - 4 - label_width,
               first_panel + 4);
     const std::size_t axis_labels = second_panel + panel_height + 6;
-    draw_text(canvas, "0", margin, axis_labels);
+    draw_text(canvas, fmt::format("{:.4f}", axis_start), margin, axis_labels);
     const std::string end_label = fmt::format("{:.4f}", axis_end);
     draw_text(canvas, end_label, margin + plot_width - end_label.size() * glyph_advance, axis_labels);
     return canvas;
@@ -355,7 +376,7 @@ int main(int argc, char** argv) {
         const auto data = samples::load_data_or_exit(program, flags.data);
         if (all_classes) {
             // Every class's data checked before the out folder is made, as a single run does.
-            for (std::size_t k = 0; k < class_count; ++k) fashion_experiment(data, flags.data, k);
+            for (std::size_t k = 0; k < class_count; ++k) check_fashion_class(data, flags.data, k);
             samples::prepare_output_folder(program, flags.out);
             run_all_classes(data, flags);
             return 0;
