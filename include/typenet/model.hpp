@@ -4,6 +4,8 @@
 // Workspace of a compile-time batch capacity, so one model serves many
 // workspaces (batch 1 for inference, 32 for training, one per thread).
 #include <algorithm>
+#include <array>
+#include <concepts>
 #include <cstddef>
 #include <cstring>
 #include <span>
@@ -27,8 +29,36 @@ class Workspace;
 template <class M, std::size_t First, std::size_t Last>
 class Part;
 
+// What runs a model given its parameters: the whole (operator()) or a named
+// part (part<Encoder>(), part<0>()). Model owns its parameters; ModelView
+// runs parameters that live elsewhere (an exported header, a memory map).
+template <class Derived, class M>
+class Runs {
+public:
+    // Rows of inputs in, rows of outputs out (a view into the workspace).
+    template <class Arch = kernels::native_arch, class W>
+    std::span<const float> operator()(W& workspace, std::span<const float> inputs) const {
+        return Part<M, 0, M::layer_count>(parameter_data()).template operator()<Arch>(workspace, inputs);
+    }
+
+    template <std::size_t P>
+    auto part() const {
+        static_assert(P < M::part_count, "typenet: the model has fewer parts than that");
+        return Part<M, M::part_bounds[P], M::part_bounds[P + 1]>(parameter_data());
+    }
+    template <class Named>
+    auto part() const {
+        constexpr std::size_t p = M::template part_index<Named>;
+        static_assert(p < M::part_count, "typenet: that part is not one of this model's parts");
+        return part<p>();
+    }
+
+private:
+    const float* parameter_data() const { return static_cast<const Derived&>(*this).parameters().data(); }
+};
+
 template <class InputSpec, class... Parts>
-class Model {
+class Model : public Runs<Model<InputSpec, Parts...>, Model<InputSpec, Parts...>> {
     static_assert(requires { typename InputSpec::shape; },
                   "typenet: a Model's first argument is its input, e.g. Model<Input<28, 28>, Encoder, Decoder>");
     static_assert(sizeof...(Parts) > 0, "typenet: a Model needs at least one layer");
@@ -57,30 +87,29 @@ public:
         }(std::make_index_sequence<layer_count>{});
     }
 
+    template <class Named>
+    static constexpr std::size_t part_index = detail::index_of<Named, Parts...>();
+
     std::span<float> parameters() { return parameters_.span(); }
     std::span<const float> parameters() const { return parameters_.span(); }
 
-    // The whole model: rows of inputs in, rows of outputs out (a view into the workspace).
-    template <class Arch = kernels::native_arch, std::size_t Capacity>
-    std::span<const float> operator()(Workspace<Model, Capacity>& workspace, std::span<const float> inputs) const {
-        return Part<Model, 0, layer_count>(*this).template operator()<Arch>(workspace, inputs);
-    }
-
-    // A named part on its own: part<Encoder>() or part<0>().
-    template <std::size_t P>
-    Part<Model, part_bounds[P], part_bounds[P + 1]> part() const {
-        static_assert(P < part_count, "typenet: the model has fewer parts than that");
-        return Part<Model, part_bounds[P], part_bounds[P + 1]>(*this);
-    }
-    template <class Named>
-    auto part() const {
-        constexpr std::size_t p = detail::index_of<Named, Parts...>();
-        static_assert(p < part_count, "typenet: that part is not one of this model's parts");
-        return part<p>();
-    }
-
 private:
     AlignedFloats parameters_;
+};
+
+// A model's network over parameters it does not own, e.g. the constexpr array
+// of an exported header: no allocation, no copy.
+template <class M>
+class ModelView : public Runs<ModelView<M>, M> {
+public:
+    using graph = typename M::graph;
+    using input_shape = typename M::input_shape;
+    using output_shape = typename M::output_shape;
+    explicit constexpr ModelView(std::span<const float, M::parameter_count> parameters) : parameters_(parameters) {}
+    std::span<const float> parameters() const { return parameters_; }
+
+private:
+    std::span<const float, M::parameter_count> parameters_;
 };
 
 // Activations (and their gradients) for up to Capacity rows: one allocation
@@ -91,6 +120,7 @@ class Workspace {
     using graph = typename M::graph;
 
 public:
+    using model_type = M;
     static constexpr std::size_t capacity = Capacity;
 
     Workspace() {
@@ -129,6 +159,46 @@ private:
     std::size_t rows_ = 0;
 };
 
+// Activations for up to Capacity rows inside the object itself, for inference
+// with no heap at all (declare it static, or on a large enough stack).
+template <class M, std::size_t Capacity>
+class InlineWorkspace {
+    static_assert(Capacity > 0, "typenet: a workspace needs a capacity of at least one row");
+    using graph = typename M::graph;
+
+    static constexpr auto offsets = [] {
+        std::array<std::size_t, graph::layer_count + 2> at{};  // at[i]: activation i; at[n + 1]: scratch
+        std::array<std::size_t, graph::buffer_count + 1> buffer{};
+        for (std::size_t i = 0; i <= graph::layer_count; ++i)
+            buffer[graph::buffer_of[i] + 1] = align_up(Capacity * graph::activation_sizes[i]);
+        for (std::size_t b = 0; b < graph::buffer_count; ++b) buffer[b + 1] += buffer[b];
+        for (std::size_t i = 0; i <= graph::layer_count; ++i) at[i] = buffer[graph::buffer_of[i]];
+        at[graph::layer_count + 1] = buffer[graph::buffer_count];
+        return at;
+    }();
+
+public:
+    using model_type = M;
+    static constexpr std::size_t capacity = Capacity;
+    float* activation(std::size_t i) { return floats_.data() + offsets[i]; }
+    float* scratch() { return floats_.data() + offsets[graph::layer_count + 1]; }
+    void set_rows(std::size_t rows) { rows_ = rows; }
+    std::size_t rows() const { return rows_; }
+
+private:
+    alignas(alignment_bytes) std::array<float, offsets[graph::layer_count + 1] + graph::scratch_floats> floats_{};
+    std::size_t rows_ = 0;
+};
+
+// Where a forward pass keeps its activations: Workspace or InlineWorkspace.
+template <class W, class M>
+concept ForwardWorkspace = std::same_as<typename W::model_type, M> && requires(W& w, std::size_t i) {
+    { W::capacity } -> std::convertible_to<std::size_t>;
+    { w.activation(i) } -> std::same_as<float*>;
+    { w.scratch() } -> std::same_as<float*>;
+    w.set_rows(i);
+};
+
 // Layers First..Last-1 of a model, run on their own. The model's forward is
 // Part<0, n>, so running the parts in turn gives the model's output bit for bit.
 template <class M, std::size_t First, std::size_t Last>
@@ -139,25 +209,25 @@ public:
     using input_shape = typename graph::template shape_at<First>;
     using output_shape = typename graph::template shape_at<Last>;
 
-    explicit Part(const M& model) : model_(&model) {}
+    explicit Part(const float* parameters) : parameters_(parameters) {}
 
-    template <class Arch = kernels::native_arch, std::size_t Capacity>
-    std::span<const float> operator()(Workspace<M, Capacity>& workspace, std::span<const float> inputs) const {
+    template <class Arch = kernels::native_arch, ForwardWorkspace<M> W>
+    std::span<const float> operator()(W& workspace, std::span<const float> inputs) const {
         constexpr std::size_t row_size = input_shape::size;
-        if (inputs.size() % row_size != 0 || inputs.empty() || inputs.size() / row_size > Capacity)
-            throw UsageError(fmt::format(
-                "typenet: expected 1 to {} rows of {} floats, got {} floats", Capacity, row_size, inputs.size()));
+        if (inputs.size() % row_size != 0 || inputs.empty() || inputs.size() / row_size > W::capacity)
+            throw UsageError(fmt::format("typenet: expected 1 to {} rows of {} floats, got {} floats", W::capacity,
+                                         row_size, inputs.size()));
         const std::size_t rows = inputs.size() / row_size;
         float* first = workspace.activation(First);
         // The input may already sit in the workspace, e.g. codes the encoder just wrote there.
         if (inputs.data() != first) std::memmove(first, inputs.data(), inputs.size_bytes());
         workspace.set_rows(rows);
-        forward<First, Last, Arch>(model_->parameters().data(), workspace, rows);
+        forward<First, Last, Arch>(parameters_, workspace, rows);
         return {workspace.activation(Last), rows * output_shape::size};
     }
 
-    template <std::size_t From, std::size_t To, class Arch, std::size_t Capacity>
-    static void forward(const float* parameters, Workspace<M, Capacity>& workspace, std::size_t rows) {
+    template <std::size_t From, std::size_t To, class Arch, class W>
+    static void forward(const float* parameters, W& workspace, std::size_t rows) {
         [&]<std::size_t... I>(std::index_sequence<I...>) {
             (graph::template bound<From + I>::template forward<Arch>(parameters + graph::parameter_offsets[From + I],
                                                                      workspace.activation(From + I),
@@ -168,7 +238,7 @@ public:
     }
 
 private:
-    const M* model_;
+    const float* parameters_;
 };
 
 }  // namespace typenet

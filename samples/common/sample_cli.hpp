@@ -30,6 +30,8 @@ struct TrainingFlags {
     std::size_t threads = typenet::available_cores();
     std::filesystem::path data = "/usr/share/datasets/fashion-mnist";
     std::filesystem::path out;
+    std::filesystem::path resume;         // a checkpoint to continue from
+    std::filesystem::path export_header;  // where to write the trained weights as a C++ header
 };
 
 [[noreturn]] inline void fail(const std::string& program, int code, const std::string& message) {
@@ -109,6 +111,10 @@ inline void add_training_flags(CLI::App& app, TrainingFlags& flags, std::size_t 
         ->check(between(1, 256, "a thread count from 1 to 256"));
     app.add_option("--data", flags.data, "folder holding the Fashion-MNIST IDX files")->capture_default_str();
     app.add_option("--out", flags.out, "folder for the results")->capture_default_str();
+    app.add_option("--resume", flags.resume,
+                   "continue from this checkpoint (its seed and history; --epochs stays the total)");
+    app.add_option("--export-header", flags.export_header,
+                   "also write the trained weights as a C++ header an app can include");
 }
 
 // Parses argv; on a usage error prints one line and exits with code 2,

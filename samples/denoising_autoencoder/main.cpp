@@ -1,10 +1,13 @@
 // The notebook's second model: a convolutional autoencoder that learns to
 // remove Gaussian noise, trained as the TensorFlow tutorial trains it
 // (noisy images in, clean images as targets, validated on the noisy test set).
+#include <bit>
+
 #include <fmt/format.h>
 
 #include "common/figures.hpp"
 #include "common/sample_cli.hpp"
+#include "common/training_files.hpp"
 #include "notebook_models.hpp"
 #include "typenet/io/png.hpp"
 #include "typenet/noise.hpp"
@@ -32,8 +35,17 @@ int main(int argc, char** argv) {
     const auto data = samples::load_data_or_exit(program, flags.data);
     samples::prepare_output_folder(program, flags.out);
 
+    DenoisingAutoencoder model(flags.seed);
+    tn::Trainer<DenoisingAutoencoder, tn::Adam, tn::MSE, batch_capacity> trainer(
+        model, tn::Adam{.learning_rate = static_cast<float>(flags.learning_rate)}, flags.threads);
+    samples::TrainingFiles files(program, flags, trainer);
+    files.extra().values["noise_factor"] = std::bit_cast<std::uint64_t>(noise_factor);
+    const auto resumed = files.resume();
+    if (const auto stored = resumed.values.find("noise_factor"); stored != resumed.values.end())
+        noise_factor = std::bit_cast<double>(stored->second);  // a resumed run keeps its noise
+
     // Drawn once, as the notebook does, for the training and the test images; targets stay clean.
-    tn::Random noise(flags.seed, tn::Stream::noise);
+    tn::Random noise(resumed.seed, tn::Stream::noise);
     const auto train_noisy = tn::add_gaussian_noise(data.train_images.pixels, static_cast<float>(noise_factor), noise);
     const auto test_noisy = tn::add_gaussian_noise(data.test_images.pixels, static_cast<float>(noise_factor), noise);
     const tn::Samples<Image> train{data.train_images.pixels}, test{data.test_images.pixels};
@@ -41,18 +53,16 @@ int main(int argc, char** argv) {
     fmt::print("Fashion-MNIST: {} training and {} test images from {}, noise factor {}\n", train.count(), test.count(),
                flags.data.string(), noise_factor);
 
-    DenoisingAutoencoder model(flags.seed);
-    tn::Trainer<DenoisingAutoencoder, tn::Adam, tn::MSE, batch_capacity> trainer(
-        model, tn::Adam{.learning_rate = static_cast<float>(flags.learning_rate)}, flags.threads);
     tn::History history;
     samples::run_or_exit(program, [&] {
-        tn::fit(trainer, noisy_train, train, noisy_test, test, samples::fit_options(flags, history));
+        tn::fit(trainer, noisy_train, train, noisy_test, test, files.fit_options(resumed, history));
+        files.finish("trained_denoising_autoencoder");
 
         tn::Workspace<DenoisingAutoencoder, 256> workspace;
         const auto codes = tn::predict(model.part<notebook::DenoiseEncoder>(), workspace, noisy_test.values());
         const auto denoised = tn::predict(model.part<notebook::DenoiseDecoder>(), workspace, codes);
         tn::io::write_png(flags.out / "denoised.png", samples::image_rows({test.values(), test_noisy, denoised}));
     });
-    fmt::print("wrote {}, {}\n", (flags.out / "history.csv").string(), (flags.out / "denoised.png").string());
+    fmt::print("wrote history.csv, checkpoint.tnm, model.tnm and denoised.png into {}\n", flags.out.string());
     fmt::print("val_loss: {:.5f}\n", history.back().val_loss);
 }

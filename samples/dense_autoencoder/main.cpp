@@ -4,6 +4,7 @@
 
 #include "common/figures.hpp"
 #include "common/sample_cli.hpp"
+#include "common/training_files.hpp"
 #include "notebook_models.hpp"
 #include "typenet/io/png.hpp"
 #include "typenet/typenet.hpp"
@@ -35,9 +36,12 @@ int main(int argc, char** argv) {
     DenseAutoencoder model(flags.seed);
     tn::Trainer<DenseAutoencoder, tn::Adam, tn::MSE, batch_capacity> trainer(
         model, tn::Adam{.learning_rate = static_cast<float>(flags.learning_rate)}, flags.threads);
+    samples::TrainingFiles files(program, flags, trainer);
+    const auto resumed = files.resume();
     tn::History history;
     samples::run_or_exit(program, [&] {
-        tn::fit(trainer, train, train, test, test, samples::fit_options(flags, history));
+        tn::fit(trainer, train, train, test, test, files.fit_options(resumed, history));
+        files.finish("trained_dense_autoencoder");
 
         // As the notebook: encode every test image to 64 numbers, then decode the codes.
         tn::Workspace<DenseAutoencoder, 256> workspace;
@@ -47,6 +51,6 @@ int main(int argc, char** argv) {
                    codes.size() / 64);
         tn::io::write_png(flags.out / "reconstructions.png", samples::image_rows({test.values(), decoded}));
     });
-    fmt::print("wrote {}, {}\n", (flags.out / "history.csv").string(), (flags.out / "reconstructions.png").string());
+    fmt::print("wrote history.csv, checkpoint.tnm, model.tnm and reconstructions.png into {}\n", flags.out.string());
     fmt::print("val_loss: {:.5f}\n", history.back().val_loss);
 }

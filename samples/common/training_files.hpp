@@ -1,0 +1,102 @@
+#pragma once
+// What the samples keep on disk while and after training: checkpoint.tnm at
+// the end of every epoch, model.tnm at the end, and --resume to continue from
+// a checkpoint. A checkpoint carries the weights, the optimizer's moments and
+// step, the epochs done, the seed (from which the shuffle of every epoch and
+// the noise are drawn, so it is the whole random state) and the history so far.
+#include <bit>
+#include <filesystem>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "common/sample_cli.hpp"
+#include "typenet/fit.hpp"
+#include "typenet/io/export_header.hpp"
+#include "typenet/io/model_file.hpp"
+
+namespace samples {
+
+// The history rides in the checkpoint's named values as the doubles' bits.
+inline void store_history(typenet::io::CheckpointInfo& info, const typenet::History& history) {
+    for (const auto& record : history) {
+        const std::string key = fmt::format("history.{:06}.", record.epoch);
+        info.values[key + "loss"] = std::bit_cast<std::uint64_t>(record.loss);
+        info.values[key + "val_loss"] = std::bit_cast<std::uint64_t>(record.val_loss);
+        info.values[key + "seconds"] = std::bit_cast<std::uint64_t>(record.seconds);
+    }
+}
+
+inline typenet::History restore_history(const typenet::io::CheckpointInfo& info) {
+    typenet::History history;
+    for (std::size_t epoch = 1; epoch <= info.epochs; ++epoch) {
+        const std::string key = fmt::format("history.{:06}.", epoch);
+        const auto loss = info.values.find(key + "loss");
+        const auto val_loss = info.values.find(key + "val_loss");
+        const auto seconds = info.values.find(key + "seconds");
+        if (loss == info.values.end() || val_loss == info.values.end() || seconds == info.values.end()) continue;
+        history.push_back({epoch, std::bit_cast<double>(loss->second), std::bit_cast<double>(val_loss->second),
+                           std::bit_cast<double>(seconds->second)});
+    }
+    return history;
+}
+
+// The training-run bookkeeping of one sample: the checkpoint after every
+// epoch, and the model file (and the exported header, when asked) at the end.
+template <class Trainer>
+class TrainingFiles {
+public:
+    TrainingFiles(const std::string& program, const TrainingFlags& flags, Trainer& trainer)
+        : program_(program), flags_(flags), trainer_(trainer) {}
+
+    // Values beyond the seed that the run depends on (the noise factor's bits).
+    typenet::io::CheckpointInfo& extra() { return extra_; }
+
+    // Loads --resume (if given) into the model and the optimizer; returns its info,
+    // or an info with no epochs done. Exits 1 on a bad file.
+    typenet::io::CheckpointInfo resume() {
+        typenet::io::CheckpointInfo info;
+        info.seed = flags_.seed;
+        if (flags_.resume.empty()) return info;
+        run_or_exit(program_, [&] {
+            info = typenet::io::load_checkpoint(flags_.resume, trainer_.model(), trainer_.optimizer_state());
+        });
+        fmt::print("resumed from {}: {} epochs done, seed {}\n", flags_.resume.string(), info.epochs, info.seed);
+        return info;
+    }
+
+    // FitOptions that continue after `resumed` and keep history.csv and checkpoint.tnm current.
+    typenet::FitOptions fit_options(const typenet::io::CheckpointInfo& resumed, typenet::History& history) {
+        history = restore_history(resumed);
+        seed_ = resumed.seed;
+        auto options = samples::fit_options(flags_, history);
+        options.seed = seed_;
+        options.initial_epoch = resumed.epochs;
+        options.on_epoch_end = [this, &history, write_history = options.on_epoch_end](const typenet::EpochRecord& record) {
+            write_history(record);
+            typenet::io::CheckpointInfo info = extra_;
+            info.epochs = record.epoch;
+            info.seed = seed_;
+            store_history(info, history);
+            typenet::io::save_checkpoint(flags_.out / "checkpoint.tnm", trainer_.model(), trainer_.optimizer_state(),
+                                         info);
+        };
+        return options;
+    }
+
+    // model.tnm, and the C++ header when --export-header was given.
+    void finish(std::string_view header_namespace) {
+        typenet::io::save_model(flags_.out / "model.tnm", trainer_.model());
+        if (!flags_.export_header.empty())
+            typenet::io::export_header(flags_.export_header, trainer_.model(), header_namespace);
+    }
+
+private:
+    std::string program_;
+    const TrainingFlags& flags_;
+    Trainer& trainer_;
+    typenet::io::CheckpointInfo extra_;
+    std::uint64_t seed_ = 0;
+};
+
+}  // namespace samples
