@@ -1,6 +1,6 @@
 #pragma once
-// What the samples keep on disk while and after training: checkpoint.tnm at
-// the end of every epoch, model.tnm at the end, and --resume to continue from
+// What the samples keep on disk while and after training: history.csv,
+// loss.svg and checkpoint.tnm at the end of every epoch, model.tnm at the end, and --resume to continue from
 // a checkpoint. A checkpoint carries the weights, the optimizer's moments and
 // step, the epochs done, the seed (from which the shuffle of every epoch and
 // the noise are drawn, so it is the whole random state) and the history so far.
@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "common/loss_plot.hpp"
 #include "common/sample_cli.hpp"
 #include "typenet/fit.hpp"
 #include "typenet/io/export_header.hpp"
@@ -74,6 +75,7 @@ public:
         options.initial_epoch = resumed.epochs;
         options.on_epoch_end = [this, &history, write_history = options.on_epoch_end](const typenet::EpochRecord& record) {
             write_history(record);
+            write_loss_svg(flags_.out / "loss.svg", history, program_ + ": loss per epoch (MSE, per pixel)");
             typenet::io::CheckpointInfo info = extra_;
             info.epochs = record.epoch;
             info.seed = seed_;

@@ -63,6 +63,6 @@ int main(int argc, char** argv) {
         const auto denoised = tn::predict(model.part<notebook::DenoiseDecoder>(), workspace, codes);
         tn::io::write_png(flags.out / "denoised.png", samples::image_rows({test.values(), test_noisy, denoised}));
     });
-    fmt::print("wrote history.csv, checkpoint.tnm, model.tnm and denoised.png into {}\n", flags.out.string());
+    fmt::print("wrote history.csv, loss.svg, checkpoint.tnm, model.tnm and denoised.png into {}\n", flags.out.string());
     fmt::print("val_loss: {:.5f}\n", history.back().val_loss);
 }

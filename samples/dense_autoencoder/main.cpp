@@ -51,6 +51,6 @@ int main(int argc, char** argv) {
                    codes.size() / 64);
         tn::io::write_png(flags.out / "reconstructions.png", samples::image_rows({test.values(), decoded}));
     });
-    fmt::print("wrote history.csv, checkpoint.tnm, model.tnm and reconstructions.png into {}\n", flags.out.string());
+    fmt::print("wrote history.csv, loss.svg, checkpoint.tnm, model.tnm and reconstructions.png into {}\n", flags.out.string());
     fmt::print("val_loss: {:.5f}\n", history.back().val_loss);
 }
