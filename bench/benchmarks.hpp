@@ -67,7 +67,7 @@ constexpr double backward_flops(std::size_t rows, bool input_gradient) {
 
 // As in a training step: layer I computes no input gradient when only views come before it.
 template <class M, std::size_t I>
-inline constexpr bool needs_input_gradient = M::graph::template needs_input_gradient<0>(I, false);
+inline constexpr bool needs_input_gradient = M::graph::needs_input_gradient(I, false);
 
 // One row through a whole model: forward only, or forward and backward as a training step runs them.
 template <class M>

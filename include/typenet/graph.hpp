@@ -105,12 +105,11 @@ struct Graph<InputShape, TypeList<Layers...>> {
         return sizes;
     }();
 
-    // Whether layer I must produce dx when backward runs from layer First:
-    // only if a layer with work (or the caller) sits before it.
-    template <std::size_t First>
+    // Whether layer i must produce dx in a backward pass: only if a layer with
+    // work (or the caller, for the model's input) sits before it.
     static constexpr bool needs_input_gradient(std::size_t i, bool caller_wants_it) {
         if (caller_wants_it) return true;
-        for (std::size_t j = First; j < i; ++j)
+        for (std::size_t j = 0; j < i; ++j)
             if (!is_view[j]) return true;
         return false;
     }

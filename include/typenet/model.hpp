@@ -148,15 +148,12 @@ public:
     float* activation(std::size_t i) { return activation_[i]; }
     float* gradient(std::size_t i) { return gradient_[i]; }
     float* scratch() { return scratch_.data(); }
-    std::size_t rows() const { return rows_; }
-    void set_rows(std::size_t rows) { rows_ = rows; }
     std::size_t bytes() const { return (activations_.size() + gradients_.size() + scratch_.size()) * sizeof(float); }
 
 private:
     AlignedFloats activations_, gradients_, scratch_;
     std::array<float*, graph::layer_count + 1> activation_{};
     std::array<float*, graph::layer_count + 1> gradient_{};
-    std::size_t rows_ = 0;
 };
 
 // Activations for up to Capacity rows inside the object itself, for inference
@@ -182,12 +179,9 @@ public:
     static constexpr std::size_t capacity = Capacity;
     float* activation(std::size_t i) { return floats_.data() + offsets[i]; }
     float* scratch() { return floats_.data() + offsets[graph::layer_count + 1]; }
-    void set_rows(std::size_t rows) { rows_ = rows; }
-    std::size_t rows() const { return rows_; }
 
 private:
     alignas(alignment_bytes) std::array<float, offsets[graph::layer_count + 1] + graph::scratch_floats> floats_{};
-    std::size_t rows_ = 0;
 };
 
 // Where a forward pass keeps its activations: Workspace or InlineWorkspace.
@@ -196,7 +190,6 @@ concept ForwardWorkspace = std::same_as<typename W::model_type, M> && requires(W
     { W::capacity } -> std::convertible_to<std::size_t>;
     { w.activation(i) } -> std::same_as<float*>;
     { w.scratch() } -> std::same_as<float*>;
-    w.set_rows(i);
 };
 
 // Layers First..Last-1 of a model, run on their own. The model's forward is
@@ -221,7 +214,6 @@ public:
         float* first = workspace.activation(First);
         // The input may already sit in the workspace, e.g. codes the encoder just wrote there.
         if (inputs.data() != first) std::memmove(first, inputs.data(), inputs.size_bytes());
-        workspace.set_rows(rows);
         forward<First, Last, Arch>(parameters_, workspace, rows);
         return {workspace.activation(Last), rows * output_shape::size};
     }

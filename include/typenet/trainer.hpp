@@ -236,7 +236,7 @@ private:
         using B = typename graph::template bound<I>;
         if constexpr (!B::is_view) {
             auto& workspace = share.workspace;
-            float* dx = graph::template needs_input_gradient<0>(I, input_gradient) ? workspace.gradient(I) : nullptr;
+            float* dx = graph::needs_input_gradient(I, input_gradient) ? workspace.gradient(I) : nullptr;
             B::template backward<Arch>(parameters + graph::parameter_offsets[I], workspace.activation(I),
                                        workspace.activation(I + 1), workspace.gradient(I + 1), dx,
                                        share.gradients.data() + graph::parameter_offsets[I], rows,
