@@ -1,0 +1,196 @@
+#!/usr/bin/python3
+"""Fixtures for tests/test_safetensors.cpp: the notebook's two autoencoders in
+PyTorch (bench/compare/pytorch_autoencoders.py) with seeded random weights,
+saved as safetensors files, and what they compute on four images.
+
+Debian 12 packages no `safetensors` for Python, so the files are read and
+written here with `json` and `struct` alone. Run with Debian's interpreter
+(python3-torch is installed for it only):
+
+    /usr/bin/python3 tests/pytorch/make_fixtures.py            # rewrites tests/pytorch/fixtures/
+    /usr/bin/python3 tests/pytorch/make_fixtures.py --check DIR
+
+--check reads the files test_safetensors writes when TYPENET_SAFETENSORS_EXPORT
+names a folder: typenet's own weights for each model (<model>.safetensors),
+loaded here with load_state_dict(strict=True), and typenet's outputs on the
+fixture images (<model>_outputs.safetensors), compared with PyTorch's.
+"""
+
+import argparse
+import json
+import struct
+import sys
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+sys.dont_write_bytecode = True  # no __pycache__ left in bench/compare
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench" / "compare"))
+import pytorch_autoencoders as reference  # noqa: E402  (the models, as the benchmark trains them)
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SEED = 2024
+IMAGE_COUNT = 4
+BIAS_LIMIT = 0.2  # Keras starts biases at zero, which would leave them untested
+TOLERANCE = 1e-5
+
+# The benchmark builds each model as one nn.Sequential; typenet's models have
+# an encoder and a decoder. Here: how many of the Sequential's modules are the encoder's.
+ENCODER_MODULES = {"dense": 3, "denoise": 4}
+BUILDERS = {"dense": reference.dense_autoencoder, "denoise": reference.denoising_autoencoder}
+
+
+def numbered_by_parameters(modules):
+    """nn.Sequential in which the modules with parameters are named 0, 1, 2...
+
+    typenet numbers the layers with parameters in each part (an activation is
+    part of its layer there, a Flatten a view), so that PyTorch's state_dict()
+    names them encoder.0.weight, encoder.0.bias, ... The other modules are
+    named after their class and the number of the last module with parameters
+    before them ("relu0"), or their class alone before the first.
+    """
+    named = OrderedDict()
+    number = -1
+    for module in modules:
+        if any(True for _ in module.parameters(recurse=False)):
+            number += 1
+            named[str(number)] = module
+        else:
+            named[type(module).__name__.lower() + (str(number) if number >= 0 else "")] = module
+    return nn.Sequential(named)
+
+
+class Autoencoder(nn.Module):
+    """The benchmark's Sequential cut into the encoder and decoder of typenet's Model."""
+
+    def __init__(self, name):
+        super().__init__()
+        modules = list(BUILDERS[name]())
+        self.encoder = numbered_by_parameters(modules[:ENCODER_MODULES[name]])
+        self.decoder = numbered_by_parameters(modules[ENCODER_MODULES[name]:])
+
+    def forward(self, x):
+        return self.decoder(self.encoder(x))
+
+
+def seeded_model(name, seed):
+    torch.manual_seed(seed)
+    model = Autoencoder(name)
+    reference.initialize_like_keras(model)
+    with torch.no_grad():
+        for module_name, parameter in model.named_parameters():
+            if module_name.endswith(".bias"):
+                parameter.uniform_(-BIAS_LIMIT, BIAS_LIMIT)
+    return model.eval()
+
+
+def torch_input(name, images):
+    """Images (n, 28, 28) as the model takes them: the conv model wants a channel axis."""
+    return images.unsqueeze(1) if name == "denoise" else images
+
+
+def channels_last(tensor):
+    """PyTorch's (n, c, h, w) as typenet (and Keras) lay it out: (n, h, w, c)."""
+    return tensor.permute(0, 2, 3, 1) if tensor.dim() == 4 else tensor
+
+
+@torch.no_grad()
+def run(model, name, images, dtype=torch.float64):
+    """Codes and outputs in typenet's layout, computed at `dtype`.
+
+    float64 by default: the reference is then PyTorch's network computed
+    almost exactly, and what the test measures is typenet's float32 error.
+    """
+    model = model.to(dtype)
+    codes = model.encoder(torch_input(name, images.to(dtype)))
+    outputs = model.decoder(codes)
+    model.float()
+    return {"codes": channels_last(codes).float(), "outputs": channels_last(outputs).float()}
+
+
+def safetensors_bytes(tensors, metadata):
+    """Float32 tensors as a safetensors file: u64 header length, JSON header, data."""
+    header = {"__metadata__": metadata}
+    chunks = []
+    offset = 0
+    for name, tensor in tensors.items():
+        data = tensor.detach().contiguous().numpy().astype("<f4").tobytes()
+        header[name] = {"dtype": "F32", "shape": list(tensor.shape), "data_offsets": [offset, offset + len(data)]}
+        chunks.append(data)
+        offset += len(data)
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-(8 + len(text)) % 8)  # the data starts 8-byte aligned, as the safetensors library writes it
+    return struct.pack("<Q", len(text)) + text + b"".join(chunks)
+
+
+def read_safetensors(path):
+    """The float32 tensors of a safetensors file, by name."""
+    data = Path(path).read_bytes()
+    (length,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + length])
+    header.pop("__metadata__", None)
+    start = 8 + length
+    tensors = {}
+    for name, info in header.items():
+        if info["dtype"] != "F32":
+            raise ValueError(f"{path}: tensor {name} is {info['dtype']}, not F32")
+        begin, end = info["data_offsets"]
+        array = np.frombuffer(data[start + begin:start + end], dtype="<f4").reshape(info["shape"])
+        tensors[name] = torch.from_numpy(array.astype(np.float32))
+    return tensors
+
+
+def write(path, tensors, metadata):
+    path.write_bytes(safetensors_bytes(tensors, metadata))
+    print(f"wrote {path} ({path.stat().st_size} bytes)")
+
+
+def make_fixtures():
+    FIXTURES.mkdir(parents=True, exist_ok=True)
+    images = torch.rand(IMAGE_COUNT, 28, 28, generator=torch.Generator().manual_seed(SEED))
+    examples = {"images": images}
+    for index, name in enumerate(BUILDERS):
+        model = seeded_model(name, SEED + 1 + index)
+        write(FIXTURES / f"{name}.safetensors", model.state_dict(),
+              {"format": "pt", "source": f"tests/pytorch/make_fixtures.py, torch {torch.__version__}"})
+        exact = run(model, name, images)
+        single = run(model, name, images, torch.float32)
+        for output, value in exact.items():
+            examples[f"{name}.{output}"] = value
+            print(f"{name}.{output}: PyTorch float32 differs from float64 by at most "
+                  f"{(single[output] - value).abs().max().item():.3g}")
+    write(FIXTURES / "examples.safetensors", examples,
+          {"images": "uniform in [0, 1); outputs and codes in typenet's (channels-last) layout, computed in float64"})
+
+
+def check(folder):
+    """Loads typenet's weights into PyTorch and compares its outputs with typenet's."""
+    worst = 0.0
+    for name in BUILDERS:
+        model = Autoencoder(name).eval()
+        model.load_state_dict(read_safetensors(folder / f"{name}.safetensors"), strict=True)
+        typenet = read_safetensors(folder / f"{name}_outputs.safetensors")
+        for output, value in run(model, name, typenet["images"]).items():
+            difference = (typenet[output] - value).abs().max().item()
+            worst = max(worst, difference)
+            print(f"{name}.{output}: typenet's weights in PyTorch, max abs difference {difference:.3g}")
+    if worst > TOLERANCE:
+        sys.exit(f"differences above {TOLERANCE}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--check", type=Path, metavar="DIR",
+                        help="compare the files test_safetensors exported to DIR instead of writing fixtures")
+    arguments = parser.parse_args()
+    if arguments.check:
+        check(arguments.check)
+    else:
+        make_fixtures()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,527 @@
+// PyTorch interop: the notebook's models load the weights PyTorch saved
+// (tests/pytorch/fixtures, made by tests/pytorch/make_fixtures.py) and then
+// compute what PyTorch computed; what typenet writes reads back bit for bit
+// and has the names and shapes of PyTorch's state_dict(); and every way a
+// file can be wrong fails with a DataError that says so, leaving the model
+// as it was.
+#include "typenet/io/safetensors.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <stdlib.h>  // mkdtemp, getenv
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "notebook_models.hpp"
+#include "typenet/typenet.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace tn = typenet;
+namespace io = typenet::io;
+using Bytes = std::vector<unsigned char>;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+using Dense = notebook::DenseAutoencoder;
+using Denoising = notebook::DenoisingAutoencoder;
+
+const fs::path fixtures = fs::path(__FILE__).parent_path() / "pytorch" / "fixtures";
+constexpr std::size_t image_count = 4;
+constexpr float tolerance = 1e-5f;
+
+Bytes read(const fs::path& file) {
+    std::ifstream stream(file, std::ios::binary);
+    return {std::istreambuf_iterator<char>(stream), std::istreambuf_iterator<char>()};
+}
+
+template <class M>
+std::vector<float> parameters_of(const M& model) {
+    return {model.parameters().begin(), model.parameters().end()};
+}
+
+bool same_bits(std::span<const float> a, std::span<const float> b) {
+    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size_bytes()) == 0;
+}
+
+float max_abs_difference(std::span<const float> a, std::span<const float> b) {
+    EXPECT_EQ(a.size(), b.size());
+    float most = 0;
+    for (std::size_t i = 0; i < std::min(a.size(), b.size()); ++i) most = std::max(most, std::abs(a[i] - b[i]));
+    return most;
+}
+
+// typenet's Glorot-uniform weights drawn from `seed`, and biases drawn too:
+// typenet starts them at zero, which would leave them untested.
+template <class M>
+M model_with_values(std::uint64_t seed) {
+    M model(seed);
+    tn::Random random(seed, tn::Stream::test);
+    for (const io::ModelTensor& tensor : io::model_tensors<M>)
+        if (tensor.info.name == "bias")
+            for (std::size_t i = 0; i < tensor.info.size(); ++i)
+                model.parameters()[tensor.parameter_offset + i] = random.uniform(-0.2f, 0.2f);
+    return model;
+}
+
+// The message of the DataError `action` throws; a test failure if it throws none.
+template <class Action>
+std::string data_error_message(Action&& action) {
+    try {
+        action();
+    } catch (const tn::DataError& error) {
+        return error.what();
+    }
+    ADD_FAILURE() << "expected a typenet::DataError";
+    return {};
+}
+
+// What a model computes on the fixture images, and what its encoder computes.
+struct Computed {
+    std::vector<float> codes, outputs;
+};
+
+template <class M, class Encoder>
+Computed compute(const M& model, std::span<const float> images) {
+    tn::Workspace<M, image_count> workspace;
+    const std::span<const float> codes = model.template part<Encoder>()(workspace, images);
+    Computed computed{{codes.begin(), codes.end()}, {}};
+    const std::span<const float> outputs = model(workspace, images);
+    computed.outputs.assign(outputs.begin(), outputs.end());
+    return computed;
+}
+
+template <class M, class Encoder>
+void expect_pytorch_outputs(const std::string& model_name, std::size_t code_size) {
+    M model;
+    io::load_safetensors(fixtures / (model_name + ".safetensors"), model);
+    const io::FloatTensors examples = io::load_safetensors_floats(fixtures / "examples.safetensors");
+    const io::FloatTensor& images = examples.at("images");
+    ASSERT_EQ(images.values.size(), image_count * M::input_shape::size);
+    const Computed computed = compute<M, Encoder>(model, images.values);
+    const io::FloatTensor& codes = examples.at(model_name + ".codes");
+    const io::FloatTensor& outputs = examples.at(model_name + ".outputs");
+    ASSERT_EQ(codes.values.size(), image_count * code_size);
+    ASSERT_EQ(outputs.values.size(), image_count * M::output_shape::size);
+    const float codes_difference = max_abs_difference(computed.codes, codes.values);
+    const float outputs_difference = max_abs_difference(computed.outputs, outputs.values);
+    std::cout << "[ parity   ] " << model_name << ": max abs difference from PyTorch: codes " << codes_difference
+              << ", outputs " << outputs_difference << "\n";
+    EXPECT_LE(codes_difference, tolerance);
+    EXPECT_LE(outputs_difference, tolerance);
+}
+
+TEST(Safetensors, DenseAutoencoderComputesWhatPyTorchComputes) {
+    expect_pytorch_outputs<Dense, notebook::DenseEncoder>("dense", 64);
+}
+
+TEST(Safetensors, DenoisingAutoencoderComputesWhatPyTorchComputes) {
+    expect_pytorch_outputs<Denoising, notebook::DenoiseEncoder>("denoise", 7 * 7 * 8);
+}
+
+std::size_t header_length(const Bytes& bytes) {
+    std::size_t length = 0;
+    for (std::size_t i = 0; i < 8; ++i) length |= std::size_t{bytes.at(i)} << (8 * i);
+    return length;
+}
+
+// A file's header as an independent JSON parser reads it.
+nlohmann::json header_of(const Bytes& bytes) {
+    const auto start = bytes.begin() + 8;
+    return nlohmann::json::parse(start, start + static_cast<std::ptrdiff_t>(header_length(bytes)));
+}
+
+struct Expected {
+    std::string name;
+    std::vector<std::size_t> shape;
+};
+
+template <class M>
+void expect_names_and_shapes(const std::vector<Expected>& expected) {
+    const std::vector<io::TorchTensor> tensors = io::torch_tensors<M>();
+    ASSERT_EQ(tensors.size(), expected.size());
+    for (std::size_t i = 0; i < tensors.size(); ++i) {
+        EXPECT_EQ(tensors[i].name, expected[i].name);
+        EXPECT_EQ(std::vector<std::size_t>(tensors[i].dims.begin(), tensors[i].dims.begin() + tensors[i].rank),
+                  expected[i].shape)
+            << expected[i].name;
+    }
+    const Bytes bytes = io::safetensors_bytes(M(1));
+    const std::size_t length = header_length(bytes);
+    EXPECT_EQ((8 + length) % 8, 0u) << "the data starts 8-byte aligned";
+    const nlohmann::json header = header_of(bytes);
+    EXPECT_EQ(header.at("__metadata__").at("format"), "pt");
+    EXPECT_EQ(header.at("__metadata__").at("typenet_architecture"), io::architecture<M>());
+    std::uint64_t offset = 0;
+    for (const Expected& tensor : expected) {
+        const nlohmann::json& entry = header.at(tensor.name);
+        EXPECT_EQ(entry.at("dtype"), "F32");
+        EXPECT_EQ(entry.at("shape").get<std::vector<std::size_t>>(), tensor.shape);
+        std::uint64_t size = sizeof(float);
+        for (const std::size_t dim : tensor.shape) size *= dim;
+        EXPECT_EQ(entry.at("data_offsets"), nlohmann::json::array({offset, offset + size})) << tensor.name;
+        offset += size;
+    }
+    EXPECT_EQ(header.size(), expected.size() + 1);
+    EXPECT_EQ(bytes.size(), 8 + length + offset);
+}
+
+TEST(Safetensors, NamesAndShapesAreThoseOfPyTorchsStateDict) {
+    expect_names_and_shapes<Dense>({{"encoder.0.weight", {64, 784}},
+                                    {"encoder.0.bias", {64}},
+                                    {"decoder.0.weight", {784, 64}},
+                                    {"decoder.0.bias", {784}}});
+    expect_names_and_shapes<Denoising>({{"encoder.0.weight", {16, 1, 3, 3}},
+                                        {"encoder.0.bias", {16}},
+                                        {"encoder.1.weight", {8, 16, 3, 3}},
+                                        {"encoder.1.bias", {8}},
+                                        {"decoder.0.weight", {8, 8, 3, 3}},
+                                        {"decoder.0.bias", {8}},
+                                        {"decoder.1.weight", {8, 16, 3, 3}},
+                                        {"decoder.1.bias", {16}},
+                                        {"decoder.2.weight", {1, 16, 3, 3}},
+                                        {"decoder.2.bias", {1}}});
+}
+
+TEST(Safetensors, LayoutsAreTransposedAsPyTorchHasThem) {
+    // PyTorch's weight[o][i] of a Linear is typenet's kernel[i][o]; a
+    // ConvTranspose2d's weight[i][o][y][x] is typenet's kernel[y][x][o][i].
+    const Dense dense = model_with_values<Dense>(3);
+    const io::FloatTensors dense_file = io::parse_safetensors_floats(io::safetensors_bytes(dense), "dense");
+    const io::FloatTensor& linear = dense_file.at("encoder.0.weight");
+    const std::size_t kernel = io::model_tensors<Dense>[0].parameter_offset;
+    for (const auto& [o, i] : {std::pair<std::size_t, std::size_t>{0, 0}, {5, 700}, {63, 783}})
+        EXPECT_EQ(linear.values[o * 784 + i], dense.parameters()[kernel + i * 64 + o]);
+
+    const Denoising conv = model_with_values<Denoising>(4);
+    const io::FloatTensors conv_file = io::parse_safetensors_floats(io::safetensors_bytes(conv), "denoise");
+    const io::FloatTensor& transposed = conv_file.at("decoder.1.weight");  // ConvTranspose2d(8, 16): (8, 16, 3, 3)
+    const io::ModelTensor& typenet_kernel = io::model_tensors<Denoising>[6];  // (3, 3, 16, 8)
+    ASSERT_EQ(typenet_kernel.info.name, "kernel");
+    ASSERT_EQ(typenet_kernel.layer, 3u);
+    for (std::size_t i = 0; i < 8; ++i)
+        for (std::size_t o = 0; o < 16; ++o)
+            for (std::size_t y = 0; y < 3; ++y)
+                for (std::size_t x = 0; x < 3; ++x)
+                    ASSERT_EQ(transposed.values[((i * 16 + o) * 3 + y) * 3 + x],
+                              conv.parameters()[typenet_kernel.parameter_offset + ((y * 3 + x) * 16 + o) * 8 + i]);
+}
+
+template <class M>
+void expect_round_trip(const std::string& model_name) {
+    const M original = model_with_values<M>(11);
+    const Bytes bytes = io::safetensors_bytes(original);
+    const tn::AlignedFloats parameters = io::parse_safetensors<M>(bytes, "round trip");
+    EXPECT_TRUE(same_bits(parameters.span(), original.parameters())) << model_name;
+
+    // PyTorch's file read and written again gives the same parameters, bit for bit.
+    M from_pytorch;
+    io::load_safetensors(fixtures / (model_name + ".safetensors"), from_pytorch);
+    M again;
+    std::ranges::copy(io::parse_safetensors<M>(io::safetensors_bytes(from_pytorch), "again").span(),
+                      again.parameters().begin());
+    EXPECT_TRUE(same_bits(again.parameters(), from_pytorch.parameters())) << model_name;
+    EXPECT_EQ(io::safetensors_bytes(again), io::safetensors_bytes(from_pytorch));
+}
+
+TEST(Safetensors, RoundTripIsBitExact) {
+    expect_round_trip<Dense>("dense");
+    expect_round_trip<Denoising>("denoise");
+}
+
+TEST(Safetensors, PartNamesAreParameters) {
+    using OnePart = tn::Model<tn::Input<3>, tn::Sequential<tn::Dense<4, tn::ReLU>, tn::Dense<2, tn::Sigmoid>>>;
+    const std::array<std::string_view, 1> unnamed{""};
+    const std::vector<io::TorchTensor> tensors = io::torch_tensors<OnePart>(unnamed);
+    ASSERT_EQ(tensors.size(), 4u);
+    EXPECT_EQ(tensors[0].name, "0.weight");
+    EXPECT_EQ(tensors[3].name, "1.bias");
+    const std::array<std::string_view, 1> nested{"model.body"};
+    EXPECT_EQ(io::torch_tensors<OnePart>(nested)[2].name, "model.body.1.weight");
+
+    EXPECT_THROW(io::torch_tensors<OnePart>(), tn::UsageError);  // two default names for one part
+
+    // Numbers count the layers with parameters, restarting in each part; a part without any has no names.
+    using ThreeParts = tn::Model<tn::Input<2, 3>, tn::Sequential<tn::Flatten, tn::Dense<4>, tn::Dense<6>>,
+                                 tn::Sequential<tn::Reshape<3, 2>>, tn::Sequential<tn::Flatten, tn::Dense<2>>>;
+    const std::array<std::string_view, 3> three{"a", "b", "c"};
+    std::vector<std::string> names;
+    for (const io::TorchTensor& tensor : io::torch_tensors<ThreeParts>(three)) names.push_back(tensor.name);
+    EXPECT_EQ(names, (std::vector<std::string>{"a.0.weight", "a.0.bias", "a.1.weight", "a.1.bias", "c.0.weight",
+                                               "c.0.bias"}));
+    const std::array<std::string_view, 2> same{"net", "net"};
+    try {
+        io::torch_tensors<Dense>(same);
+        ADD_FAILURE() << "expected a UsageError";
+    } catch (const tn::UsageError& error) {
+        EXPECT_THAT(error.what(), HasSubstr("give two tensors the name net.0."));
+    }
+    const std::array<std::string_view, 2> renamed{"enc", "dec"};
+    const Dense model = model_with_values<Dense>(5);
+    const Bytes bytes = io::safetensors_bytes(model, renamed);
+    EXPECT_TRUE(same_bits(io::parse_safetensors<Dense>(bytes, "renamed", renamed).span(), model.parameters()));
+    EXPECT_THAT(data_error_message([&] { io::parse_safetensors<Dense>(bytes, "renamed"); }),
+                HasSubstr("missing tensor encoder.0.weight; the file holds enc.0.weight, enc.0.bias"));
+}
+
+TEST(Safetensors, FloatTensorsRoundTrip) {
+    const io::FloatTensors tensors{{"a", {{2, 3}, {1, 2, 3, 4, 5, 6}}}, {"b\"\n", {{}, {-0.5f}}}, {"empty", {{0}, {}}}};
+    const io::FloatTensors read_back = io::parse_safetensors_floats(io::safetensors_bytes(tensors), "floats");
+    ASSERT_EQ(read_back.size(), tensors.size());
+    for (const auto& [name, tensor] : tensors) {
+        EXPECT_EQ(read_back.at(name).shape, tensor.shape) << name;
+        EXPECT_EQ(read_back.at(name).values, tensor.values) << name;
+    }
+    EXPECT_THROW(io::safetensors_bytes(io::FloatTensors{{"a", {{2, 2}, {1, 2, 3}}}}), tn::UsageError);
+}
+
+// A change to a file's header, and how many zero bytes to add to its data
+// (or, when negative, to cut from its end) to go with it.
+struct HeaderEdit {
+    std::function<void(nlohmann::json&)> edit;
+    std::ptrdiff_t data_change;
+    std::string expected_message;
+};
+
+class SafetensorsFileTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        std::string name = (fs::temp_directory_path() / "typenet-safetensors-XXXXXX").string();
+        ASSERT_NE(::mkdtemp(name.data()), nullptr);
+        directory_ = name;
+    }
+    void TearDown() override { fs::remove_all(directory_); }
+
+    fs::path write(const std::string& name, std::span<const unsigned char> bytes) const {
+        const fs::path file = directory_ / name;
+        std::ofstream(file, std::ios::binary)
+            .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+        return file;
+    }
+
+    // The message load_safetensors gives for these bytes as a file; the model must not change.
+    template <class M>
+    std::string load_failure(std::span<const unsigned char> bytes, M& model) {
+        const std::vector<float> before = parameters_of(model);
+        const fs::path file = write("bad.safetensors", bytes);
+        const std::string message = data_error_message([&] { io::load_safetensors(file, model); });
+        EXPECT_THAT(message, StartsWith(file.string() + ": "));
+        EXPECT_TRUE(same_bits(before, model.parameters())) << "a failed load changed the model";
+        std::cout << "[ message  ] " << message.substr(file.string().size() + 2) << "\n";
+        return message;
+    }
+
+    void expect_refused(const std::vector<HeaderEdit>& edits);
+
+    fs::path directory_;
+};
+
+TEST_F(SafetensorsFileTest, SaveAndLoad) {
+    const Denoising original = model_with_values<Denoising>(8);
+    const fs::path file = directory_ / "denoise.safetensors";
+    io::save_safetensors(file, original);
+    EXPECT_EQ(read(file), io::safetensors_bytes(original));
+    Denoising loaded;
+    io::load_safetensors(file, loaded);
+    EXPECT_TRUE(same_bits(loaded.parameters(), original.parameters()));
+    EXPECT_EQ(std::distance(fs::directory_iterator(directory_), fs::directory_iterator()), 1)
+        << "no temporary file left behind";
+
+    const io::FloatTensors tensors{{"x", {{2}, {1.5f, -2}}}};
+    io::save_safetensors(directory_ / "x.safetensors", tensors);
+    EXPECT_EQ(io::load_safetensors_floats(directory_ / "x.safetensors").at("x").values, tensors.at("x").values);
+    EXPECT_THAT(data_error_message([&] { io::load_safetensors_floats(directory_ / "x.safetensors", 16); }),
+                HasSubstr("too large"));
+    EXPECT_THAT(data_error_message([&] { io::load_safetensors(directory_ / "none.safetensors", loaded); }),
+                HasSubstr("cannot open"));
+}
+
+Bytes data_of(const Bytes& bytes) {
+    return {bytes.begin() + 8 + static_cast<std::ptrdiff_t>(header_length(bytes)), bytes.end()};
+}
+
+Bytes file_with(const std::string& header, const Bytes& data) {
+    Bytes bytes;
+    bytes.reserve(8 + header.size() + data.size());
+    for (std::size_t i = 0; i < 8; ++i) bytes.push_back(static_cast<unsigned char>(header.size() >> (8 * i)));
+    bytes.insert(bytes.end(), header.begin(), header.end());
+    bytes.insert(bytes.end(), data.begin(), data.end());
+    return bytes;
+}
+
+TEST_F(SafetensorsFileTest, TruncatedFilesAreRefused) {
+    Denoising model = model_with_values<Denoising>(9);
+    const Bytes good = io::safetensors_bytes(model_with_values<Denoising>(10));
+    EXPECT_THAT(load_failure(Bytes(good.begin(), good.begin() + 5), model),
+                HasSubstr("truncated: 5 bytes, fewer than the 8 of the header's length"));
+    EXPECT_THAT(load_failure(Bytes(good.begin(), good.begin() + 100), model),
+                HasSubstr("truncated: the header's length is"));
+    EXPECT_THAT(load_failure(Bytes(good.begin(), good.end() - 1), model),
+                HasSubstr("truncated: the data_offsets of tensor decoder.2.bias, [12864, 12868], run past the end"));
+    // Cut anywhere, a file is refused.
+    for (std::size_t size = 0; size < good.size(); size += 97)
+        EXPECT_THROW(io::parse_safetensors<Denoising>(std::span(good).first(size), "cut"), tn::DataError) << size;
+}
+
+TEST_F(SafetensorsFileTest, AbsurdHeaderLengthIsRefused) {
+    Dense model;
+    Bytes bytes = io::safetensors_bytes(model);
+    for (std::size_t i = 0; i < 8; ++i) bytes[i] = 0;
+    bytes[5] = 1;  // 2^40 bytes
+    EXPECT_THAT(load_failure(bytes, model), HasSubstr("a header of 1099511627776 bytes, more than the 100000000"));
+}
+
+// Each edit of a dense model's file must fail to load with its message.
+void SafetensorsFileTest::expect_refused(const std::vector<HeaderEdit>& edits) {
+    Dense model = model_with_values<Dense>(12);
+    const Bytes good = io::safetensors_bytes(model_with_values<Dense>(13));
+    for (const auto& [edit, data_change, expected_message] : edits) {
+        nlohmann::json header = header_of(good);
+        edit(header);
+        Bytes data = data_of(good);
+        data.resize(static_cast<std::size_t>(static_cast<std::ptrdiff_t>(data.size()) + data_change));
+        EXPECT_THAT(load_failure(file_with(header.dump(), data), model), HasSubstr(expected_message));
+    }
+}
+
+TEST_F(SafetensorsFileTest, WrongTensorsAreRefused) {
+    using nlohmann::json;
+    expect_refused({
+        {[](json& h) { h["encoder.0.weight"]["shape"] = {784, 64}; }, 0,
+         "tensor encoder.0.weight has the shape (784,64) where this model's is (64,784) (PyTorch's layout)"},
+        {[](json& h) { h.erase("decoder.0.bias"); }, -784 * 4,
+         "missing tensor decoder.0.bias; the file holds decoder.0.weight, encoder.0.bias, encoder.0.weight"},
+        {[](json& h) { h["encoder.0.bias"]["dtype"] = "I32"; }, 0,
+         "tensor encoder.0.bias is I32; typenet reads F32 only"},
+        {[](json& h) { h["encoder.0.bias"]["dtype"] = "F16"; }, 0,
+         "tensor encoder.0.bias: a shape of (64) in F16 takes 128 bytes, but its data_offsets are [200704, 200960]"},
+        {[](json& h) { h["extra"] = {{"dtype", "F32"}, {"shape", {1}}, {"data_offsets", {404800, 404804}}}; }, 4,
+         "unexpected tensor extra: the model has no tensor of that name (it has encoder.0.weight, encoder.0.bias, "
+         "decoder.0.weight, decoder.0.bias)"},
+    });
+}
+
+TEST_F(SafetensorsFileTest, BadOffsetsAreRefused) {
+    // The dense model's data: encoder.0.weight at bytes 0 to 200704, encoder.0.bias
+    // to 200960, decoder.0.weight to 401664, decoder.0.bias to 404800.
+    using nlohmann::json;
+    expect_refused({
+        {[](json& h) { h["encoder.0.bias"]["data_offsets"] = {200704 - 256, 200704}; }, 0,
+         "tensors encoder.0.weight (data bytes 0 to 200704) and encoder.0.bias (200448 to 200704) overlap"},
+        {[](json& h) { h["decoder.0.bias"]["data_offsets"] = {401668, 404804}; }, 4,
+         "data bytes 401664 to 401668 belong to no tensor"},
+        {[](json& h) { h["decoder.0.bias"]["data_offsets"] = {404800, 401664}; }, 0,
+         "but its data_offsets are [404800, 401664]"},
+        {[](json& h) { h["decoder.0.bias"]["data_offsets"] = {401672, 404808}; }, 0,
+         "truncated: the data_offsets of tensor decoder.0.bias, [401672, 404808], run past the end of the data "
+         "(404800 bytes)"},
+        {[](json&) {}, 8, "8 bytes after the last tensor's data belong to no tensor"},
+    });
+}
+
+TEST_F(SafetensorsFileTest, BadJsonIsRefused) {
+    Denoising model = model_with_values<Denoising>(16);
+    const Bytes good = io::safetensors_bytes(model_with_values<Denoising>(17));
+    const Bytes data = data_of(good);
+    const std::string header = header_of(good).dump();
+    const auto replaced = [&](const std::string& from, const std::string& to) {
+        std::string text = header;
+        const std::size_t at = text.find(from);
+        EXPECT_NE(at, std::string::npos) << from;
+        return text.replace(at, from.size(), to);
+    };
+    const std::vector<std::pair<std::string, std::string>> cases{
+        {header.substr(0, header.size() - 1), "expected '}' or ',' in the header, found the end of the header"},
+        {header + "x", "unexpected characters after the header's closing brace"},
+        {"[" + header.substr(1), "expected '{' to open the header, found '['"},
+        {replaced("\"shape\":[16]", "\"shape\":[016]"), "has a leading zero"},
+        {replaced("\"shape\":[16]", "\"shape\":[-16]"), "expected an element of the shape of tensor"},
+        {replaced("\"shape\":[16]", "\"shape\":[16.0]"), "is not a whole number"},
+        {replaced("\"shape\":[16]", "\"shape\":[18446744073709551616]"), "does not fit in 64 bits"},
+        {replaced("\"shape\":[16]", "\"shape\":[16],\"shape\":[16]"), "has \"shape\" twice"},
+        {replaced("\"shape\":[16]", "\"strides\":[1]"), "has the field \"strides\""},
+        {replaced(",\"shape\":[16]", ""), "has no \"shape\""},
+        {replaced("\"dtype\":\"F32\"", "\"dtype\":\"F\\q\""), "an unknown escape \\q"},
+        {replaced("\"dtype\":\"F32\"", "\"dtype\":\"\\ud800\""), "a lone high surrogate"},
+        {replaced("\"dtype\":\"F32\"", "\"dtype\":\"F64\""), "(8) in F64 takes 64 bytes"},
+        {replaced("\"dtype\":\"F32\"", "\"dtype\":\"Q7\""), "the dtype \"Q7\", which safetensors does not define"},
+        {replaced("\"dtype\":\"F32\"", "\"dtype\":F32"), "expected '\"' to open the dtype of tensor"},
+        {replaced("\"decoder.0.bias\"", "\"encoder.0.bias\""), "tensor \"encoder.0.bias\" appears twice"},
+        {replaced("{\"format\":\"pt\"", "{\"format\":1"), "expected '\"' to open a metadata value"},
+        {"", "expected '{' to open the header, found the end of the header"},
+    };
+    for (const auto& [text, expected] : cases)
+        EXPECT_THAT(load_failure(file_with(text, data), model), HasSubstr(expected));
+
+    // JSON as another writer may lay it out: spaces, escapes, any order, padding.
+    nlohmann::json reordered = header_of(good);
+    reordered["__metadata__"]["note"] = "caf\u00e9 \"quoted\"";
+    std::string pretty = reordered.dump(2, ' ', true);
+    pretty.append(5, ' ');
+    Denoising loaded;
+    io::load_safetensors(write("pretty.safetensors", file_with(pretty, data)), loaded);
+    EXPECT_TRUE(same_bits(loaded.parameters(), model_with_values<Denoising>(17).parameters()));
+    const std::string escaped = replaced("\"encoder.0.bias\"", "\"\\u0065ncoder.0.bias\"");
+    EXPECT_NO_THROW(io::load_safetensors(write("escaped.safetensors", file_with(escaped, data)), loaded));
+}
+
+// Any byte of the header (length included) changed to any of a few telling
+// values: the file is refused with a DataError, or, when the change is in the
+// metadata or the padding, gives the same parameters; never anything worse.
+TEST(Safetensors, EveryCorruptedHeaderByteFailsCleanly) {
+    const Denoising model = model_with_values<Denoising>(18);
+    const Bytes good = io::safetensors_bytes(model);
+    std::size_t refused = 0, accepted = 0;
+    for (std::size_t at = 0; at < 8 + header_length(good); ++at)
+        for (const unsigned char value : {'"', '{', '}', '[', ',', ':', '0', '9', '\\', ' ', '\0', '\xff'}) {
+            if (good[at] == value) continue;
+            Bytes bytes = good;
+            bytes[at] = value;
+            try {
+                EXPECT_TRUE(same_bits(io::parse_safetensors<Denoising>(bytes, "corrupted").span(), model.parameters()))
+                    << "byte " << at;
+                ++accepted;
+            } catch (const tn::DataError&) {
+                ++refused;
+            }
+        }
+    std::cout << "[ corrupt  ] " << refused << " refused, " << accepted << " accepted (metadata, padding)\n";
+    EXPECT_GT(refused, 0u);
+}
+
+// With TYPENET_SAFETENSORS_EXPORT=DIR, writes typenet's own weights and its
+// outputs on the fixture images for `make_fixtures.py --check DIR`.
+TEST(Safetensors, ExportForPyTorch) {
+    const char* directory = std::getenv("TYPENET_SAFETENSORS_EXPORT");
+    if (directory == nullptr) GTEST_SKIP() << "set TYPENET_SAFETENSORS_EXPORT to a folder to export";
+    const io::FloatTensors examples = io::load_safetensors_floats(fixtures / "examples.safetensors");
+    const io::FloatTensor& images = examples.at("images");
+    const auto export_model = [&](const auto& model, const Computed& computed, const std::string& name,
+                                  std::vector<std::size_t> code_shape, std::vector<std::size_t> output_shape) {
+        io::save_safetensors(fs::path(directory) / (name + ".safetensors"), model);
+        io::save_safetensors(fs::path(directory) / (name + "_outputs.safetensors"),
+                             io::FloatTensors{{"images", images},
+                                              {"codes", {std::move(code_shape), computed.codes}},
+                                              {"outputs", {std::move(output_shape), computed.outputs}}});
+    };
+    const Dense dense = model_with_values<Dense>(21);
+    export_model(dense, compute<Dense, notebook::DenseEncoder>(dense, images.values), "dense", {image_count, 64},
+                 {image_count, 28, 28});
+    const Denoising denoise = model_with_values<Denoising>(22);
+    export_model(denoise, compute<Denoising, notebook::DenoiseEncoder>(denoise, images.values), "denoise",
+                 {image_count, 7, 7, 8}, {image_count, 28, 28, 1});
+    std::cout << "[ exported ] /usr/bin/python3 tests/pytorch/make_fixtures.py --check " << directory << "\n";
+}
+
+}  // namespace
