@@ -61,9 +61,13 @@ TEST_P(Resume, CorruptCheckpointIsADataError) {
     EXPECT_NE(resumed.err.find("flipped.tnm: corrupt"), std::string::npos) << resumed;
 }
 
-TEST_P(Resume, ExportHeaderHoldsTheWeights) {
-    const auto run = train(work_ / "out", {"--epochs", "1", "--export-header", (work_ / "weights.hpp").string()});
+TEST_P(Resume, ExportsHoldTheWeights) {
+    const auto run = train(work_ / "out", {"--epochs", "1", "--export-header", (work_ / "weights.hpp").string(),
+                                           "--export-safetensors", (work_ / "weights.safetensors").string()});
     ASSERT_EQ(run.exit_code, 0) << run;
+    const auto safetensors = tt::read_file(work_ / "weights.safetensors");
+    const std::string start(safetensors.begin() + 8, safetensors.begin() + 40);
+    EXPECT_NE(start.find("encoder.0."), std::string::npos) << start;
     const auto header = tt::read_file(work_ / "weights.hpp");
     const std::string text(header.begin(), header.end());
     EXPECT_NE(text.find("alignas(64) inline constexpr float parameters["), std::string::npos);

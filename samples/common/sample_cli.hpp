@@ -32,6 +32,7 @@ struct TrainingFlags {
     std::filesystem::path out;
     std::filesystem::path resume;         // a checkpoint to continue from
     std::filesystem::path export_header;  // where to write the trained weights as a C++ header
+    std::filesystem::path export_safetensors;  // and as safetensors with PyTorch's names and layouts
 };
 
 [[noreturn]] inline void fail(const std::string& program, int code, const std::string& message) {
@@ -115,6 +116,8 @@ inline void add_training_flags(CLI::App& app, TrainingFlags& flags, std::size_t 
                    "continue from this checkpoint (its seed and history; --epochs stays the total)");
     app.add_option("--export-header", flags.export_header,
                    "also write the trained weights as a C++ header an app can include");
+    app.add_option("--export-safetensors", flags.export_safetensors,
+                   "also write the trained weights as safetensors with PyTorch state_dict names (encoder.0.weight, ...)");
 }
 
 // Parses argv; on a usage error prints one line and exits with code 2,

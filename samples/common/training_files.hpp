@@ -15,6 +15,7 @@
 #include "typenet/fit.hpp"
 #include "typenet/io/export_header.hpp"
 #include "typenet/io/model_file.hpp"
+#include "typenet/io/safetensors.hpp"
 
 namespace samples {
 
@@ -86,11 +87,13 @@ public:
         return options;
     }
 
-    // model.tnm, and the C++ header when --export-header was given.
+    // model.tnm, and the exports that were asked for.
     void finish(std::string_view header_namespace) {
         typenet::io::save_model(flags_.out / "model.tnm", trainer_.model());
         if (!flags_.export_header.empty())
             typenet::io::export_header(flags_.export_header, trainer_.model(), header_namespace);
+        if (!flags_.export_safetensors.empty())
+            typenet::io::save_safetensors(flags_.export_safetensors, trainer_.model());
     }
 
 private:
