@@ -66,8 +66,11 @@ TEST_P(Resume, ExportsHoldTheWeights) {
                                            "--export-safetensors", (work_ / "weights.safetensors").string()});
     ASSERT_EQ(run.exit_code, 0) << run;
     const auto safetensors = tt::read_file(work_ / "weights.safetensors");
-    const std::string start(safetensors.begin() + 8, safetensors.begin() + 40);
-    EXPECT_NE(start.find("encoder.0."), std::string::npos) << start;
+    std::size_t header_length = 0;  // safetensors: 8 bytes little-endian, then the JSON header
+    for (int i = 7; i >= 0; --i) header_length = header_length << 8 | safetensors.at(static_cast<std::size_t>(i));
+    ASSERT_LE(8 + header_length, safetensors.size());
+    const std::string header(safetensors.begin() + 8, safetensors.begin() + 8 + static_cast<std::ptrdiff_t>(header_length));
+    EXPECT_NE(header.find("\"encoder.0.weight\""), std::string::npos) << header;
     const auto header = tt::read_file(work_ / "weights.hpp");
     const std::string text(header.begin(), header.end());
     EXPECT_NE(text.find("alignas(64) inline constexpr float parameters["), std::string::npos);
