@@ -69,8 +69,8 @@ TEST_P(Resume, ExportsHoldTheWeights) {
     std::size_t header_length = 0;  // safetensors: 8 bytes little-endian, then the JSON header
     for (int i = 7; i >= 0; --i) header_length = header_length << 8 | safetensors.at(static_cast<std::size_t>(i));
     ASSERT_LE(8 + header_length, safetensors.size());
-    const std::string header(safetensors.begin() + 8, safetensors.begin() + 8 + static_cast<std::ptrdiff_t>(header_length));
-    EXPECT_NE(header.find("\"encoder.0.weight\""), std::string::npos) << header;
+    const std::string json(safetensors.begin() + 8, safetensors.begin() + 8 + static_cast<std::ptrdiff_t>(header_length));
+    EXPECT_NE(json.find("\"encoder.0.weight\""), std::string::npos) << json;
     const auto header = tt::read_file(work_ / "weights.hpp");
     const std::string text(header.begin(), header.end());
     EXPECT_NE(text.find("alignas(64) inline constexpr float parameters["), std::string::npos);
