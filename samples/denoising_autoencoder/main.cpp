@@ -33,7 +33,6 @@ int main(int argc, char** argv) {
     samples::parse_flags(app, argc, argv);
 
     const auto data = samples::load_data_or_exit(program, flags.data);
-    samples::prepare_output_folder(program, flags.out);
 
     DenoisingAutoencoder model(flags.seed);
     tn::Trainer<DenoisingAutoencoder, tn::Adam, tn::MSE, batch_capacity> trainer(
@@ -41,6 +40,7 @@ int main(int argc, char** argv) {
     samples::TrainingFiles files(program, flags, trainer);
     files.extra().values["noise_factor"] = std::bit_cast<std::uint64_t>(noise_factor);
     const auto resumed = files.resume();
+    samples::prepare_output_folder(program, flags.out);  // only once every input has been read
     if (const auto stored = resumed.values.find("noise_factor"); stored != resumed.values.end())
         noise_factor = std::bit_cast<double>(stored->second);  // a resumed run keeps its noise
 

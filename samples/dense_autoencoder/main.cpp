@@ -27,7 +27,6 @@ int main(int argc, char** argv) {
     samples::parse_flags(app, argc, argv);
 
     const auto data = samples::load_data_or_exit(program, flags.data);
-    samples::prepare_output_folder(program, flags.out);
 
     const tn::Samples<Image> train{data.train_images.pixels}, test{data.test_images.pixels};
     fmt::print("Fashion-MNIST: {} training and {} test images from {}\n", train.count(), test.count(),
@@ -38,6 +37,7 @@ int main(int argc, char** argv) {
         model, tn::Adam{.learning_rate = static_cast<float>(flags.learning_rate)}, flags.threads);
     samples::TrainingFiles files(program, flags, trainer);
     const auto resumed = files.resume();
+    samples::prepare_output_folder(program, flags.out);  // only once every input has been read
     tn::History history;
     samples::run_or_exit(program, [&] {
         tn::fit(trainer, train, train, test, test, files.fit_options(resumed, history));
