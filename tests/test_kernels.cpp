@@ -57,6 +57,22 @@ TYPED_TEST(Kernels, MatmulBroadcastMatchesReference) {
                     }
 }
 
+// Single rows skip their zero entries (an image's background): same results.
+TYPED_TEST(Kernels, MatmulBroadcastWithZerosMatchesReference) {
+    for (std::size_t m : {1, 3, 5})
+        for (std::size_t n : {7, 64, 100})
+            for (std::size_t depth : {1, 9, 33, 784, 1500}) {
+                auto a = random_floats(m * depth, 30);
+                for (std::size_t i = 0; i < a.size(); i += 2) a[i] = 0.0f;
+                for (std::size_t i = 0; i < std::min<std::size_t>(a.size(), 40); ++i) a[i] = 0.0f;
+                const auto b = random_floats(depth * n, 31);
+                std::vector<float> c(m * n), expected(m * n);
+                kr::matmul_broadcast<TypeParam>(m, n, depth, {a.data(), depth, 1}, b.data(), n, c.data(), n, false);
+                kr::reference::matmul_broadcast(m, n, depth, {a.data(), depth, 1}, b.data(), n, expected.data(), n, false);
+                expect_close(c, expected, 1e-5f, fmt::format("zeros m={} n={} depth={}", m, n, depth));
+            }
+}
+
 TYPED_TEST(Kernels, MatmulDotMatchesReference) {
     for (std::size_t m : {1, 3, 4, 6, 13})
         for (std::size_t n : {1, 2, 3, 5, 8, 17})

@@ -7,6 +7,7 @@
 // transposed product X^T * dY of a weight gradient.
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <type_traits>
 #include <utility>
 
@@ -23,12 +24,26 @@ struct Strided {
 
 namespace detail {
 
+// The p of a reduction: all of [0, depth), or only those listed (the nonzero
+// entries of a single row of a, whose rows of B then need not be read at all).
+struct AllSteps {
+    std::size_t depth;
+    std::size_t count() const { return depth; }
+    std::size_t operator[](std::size_t k) const { return k; }
+};
+struct ListedSteps {
+    const std::uint32_t* p;
+    std::size_t size;
+    std::size_t count() const { return size; }
+    std::size_t operator[](std::size_t k) const { return p[k]; }
+};
+
 // Rows x Vectors accumulators live in registers for the whole reduction. An
 // FMA's result is ready only some cycles later, so a small tile keeps two sets
-// of accumulators (even and odd p) to have enough independent chains in flight.
-template <class Arch, std::size_t Rows, std::size_t Vectors>
-inline void broadcast_tile(std::size_t depth, Strided a, const float* b, std::size_t ldb, float* c,
-                           std::size_t ldc, bool accumulate) {
+// of accumulators (alternate steps) to have enough independent chains in flight.
+template <class Arch, std::size_t Rows, std::size_t Vectors, class Steps>
+inline void broadcast_tile(Steps steps, Strided a, const float* b, std::size_t ldb, float* c, std::size_t ldc,
+                           bool accumulate) {
     using V = floats<Arch>;
     constexpr std::size_t W = lanes<Arch>;
     constexpr std::size_t sets = Rows * Vectors <= 4 ? 2 : 1;
@@ -46,13 +61,14 @@ inline void broadcast_tile(std::size_t depth, Strided a, const float* b, std::si
             for (std::size_t v = 0; v < Vectors; ++v) sum[r][v] = xsimd::fma(ar, bv[v], sum[r][v]);
         }
     };
-    std::size_t p = 0;
+    const std::size_t count = steps.count();
+    std::size_t k = 0;
     if constexpr (sets == 2)
-        for (; p + 1 < depth; p += 2) {
-            step(acc[0], p);
-            step(acc[1], p + 1);
+        for (; k + 1 < count; k += 2) {
+            step(acc[0], steps[k]);
+            step(acc[1], steps[k + 1]);
         }
-    for (; p < depth; ++p) step(acc[0], p);
+    for (; k < count; ++k) step(acc[0], steps[k]);
     for (std::size_t r = 0; r < Rows; ++r)
         for (std::size_t v = 0; v < Vectors; ++v) {
             if constexpr (sets == 2) acc[0][r][v] += acc[1][r][v];
@@ -60,35 +76,51 @@ inline void broadcast_tile(std::size_t depth, Strided a, const float* b, std::si
         }
 }
 
-template <class Arch, std::size_t Rows>
-inline void broadcast_row_block(std::size_t n, std::size_t depth, Strided a, const float* b, std::size_t ldb,
-                                float* c, std::size_t ldc, bool accumulate) {
+template <class Arch, std::size_t Rows, class Steps>
+inline void broadcast_row_block(std::size_t n, Steps steps, Strided a, const float* b, std::size_t ldb, float* c,
+                                std::size_t ldc, bool accumulate) {
     constexpr std::size_t W = lanes<Arch>;
     // Vectors per tile: 16 accumulators with 4 rows, 8 chains with one.
     constexpr std::size_t block = Rows == 1 ? 8 : 4;
     const std::size_t vectors = n / W;
     const std::size_t blocked = vectors / block * block;
     for (std::size_t v = 0; v < blocked; v += block)
-        broadcast_tile<Arch, Rows, block>(depth, a, b + v * W, ldb, c + v * W, ldc, accumulate);
+        broadcast_tile<Arch, Rows, block>(steps, a, b + v * W, ldb, c + v * W, ldc, accumulate);
     const std::size_t v = blocked;
     [&]<std::size_t... Remaining>(std::index_sequence<Remaining...>) {
         ((vectors - v == Remaining + 1
-              ? broadcast_tile<Arch, Rows, Remaining + 1>(depth, a, b + v * W, ldb, c + v * W, ldc, accumulate)
+              ? broadcast_tile<Arch, Rows, Remaining + 1>(steps, a, b + v * W, ldb, c + v * W, ldc, accumulate)
               : void()),
          ...);
     }(std::make_index_sequence<block - 1>{});
     const std::size_t done = vectors * W;
     if (done == n) return;
     if constexpr (!std::is_void_v<narrower_t<Arch>>) {
-        broadcast_row_block<narrower_t<Arch>, Rows>(n - done, depth, a, b + done, ldb, c + done, ldc, accumulate);
+        broadcast_row_block<narrower_t<Arch>, Rows>(n - done, steps, a, b + done, ldb, c + done, ldc, accumulate);
     } else {
         for (std::size_t j = done; j < n; ++j)
             for (std::size_t r = 0; r < Rows; ++r) {
                 float sum = accumulate ? c[r * ldc + j] : 0.0f;
-                for (std::size_t p = 0; p < depth; ++p) sum += a(r, p) * b[p * ldb + j];
+                for (std::size_t k = 0; k < steps.count(); ++k) sum += a(r, steps[k]) * b[steps[k] * ldb + j];
                 c[r * ldc + j] = sum;
             }
     }
+}
+
+// A row by itself (a single image, or the last rows of a batch) skips its
+// zeros, listed once for all its column tiles without a branch per entry.
+template <class Arch>
+inline void broadcast_single_row(std::size_t n, std::size_t depth, Strided a, const float* b, std::size_t ldb,
+                                 float* c, bool accumulate) {
+    constexpr std::size_t most = 1024;
+    if (depth > most) return broadcast_row_block<Arch, 1>(n, AllSteps{depth}, a, b, ldb, c, 0, accumulate);
+    std::uint32_t nonzero[most];
+    std::size_t count = 0;
+    for (std::size_t p = 0; p < depth; ++p) {
+        nonzero[count] = static_cast<std::uint32_t>(p);
+        count += a(0, p) != 0.0f;
+    }
+    broadcast_row_block<Arch, 1>(n, ListedSteps{nonzero, count}, a, b, ldb, c, 0, accumulate);
 }
 
 }  // namespace detail
@@ -101,11 +133,11 @@ void matmul_broadcast(std::size_t m, std::size_t n, std::size_t depth, Strided a
     const std::size_t tiled = m / rows * rows;
     for (std::size_t i = 0; i < tiled; i += rows) {
         const Strided block{a.data + i * a.row_stride, a.row_stride, a.col_stride};
-        detail::broadcast_row_block<Arch, rows>(n, depth, block, b, ldb, c + i * ldc, ldc, accumulate);
+        detail::broadcast_row_block<Arch, rows>(n, detail::AllSteps{depth}, block, b, ldb, c + i * ldc, ldc, accumulate);
     }
     for (std::size_t i = tiled; i < m; ++i) {
         const Strided row{a.data + i * a.row_stride, a.row_stride, a.col_stride};
-        detail::broadcast_row_block<Arch, 1>(n, depth, row, b, ldb, c + i * ldc, ldc, accumulate);
+        detail::broadcast_single_row<Arch>(n, depth, row, b, ldb, c + i * ldc, accumulate);
     }
 }
 
