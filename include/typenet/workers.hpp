@@ -40,25 +40,25 @@ public:
         generation_.fetch_add(1, std::memory_order_release);
         generation_.notify_all();
         job(std::size_t{0});
-        wait_until([&] { return pending_.load(std::memory_order_acquire) == 0; }, pending_, [&] {
-            return pending_.load(std::memory_order_acquire);
-        });
+        wait_until(pending_, [](std::size_t pending) { return pending == 0; });
     }
 
 private:
-    // Spin for a while (a step's other half is usually microseconds away), then sleep on the atomic.
-    template <class Done, class Atomic, class Read>
-    static void wait_until(Done done, Atomic& atomic, Read read) {
+    // Spin for a while (a step's other half is usually microseconds away), then
+    // sleep on the atomic. The sleep is on the value just seen to be not done:
+    // if it changed in between, wait returns at once, so no wakeup is lost.
+    template <class T, class Done>
+    static void wait_until(const std::atomic<T>& atomic, Done done) {
         for (int spin = 0; spin < 200000; ++spin)
-            if (done()) return;
-        while (!done()) atomic.wait(read(), std::memory_order_acquire);
+            if (done(atomic.load(std::memory_order_acquire))) return;
+        for (T seen = atomic.load(std::memory_order_acquire); !done(seen); seen = atomic.load(std::memory_order_acquire))
+            atomic.wait(seen, std::memory_order_acquire);
     }
 
     void serve(std::size_t index) {
         std::uint64_t seen = 0;
         for (;;) {
-            wait_until([&] { return generation_.load(std::memory_order_acquire) != seen; }, generation_,
-                       [&] { return seen; });
+            wait_until(generation_, [&](std::uint64_t generation) { return generation != seen; });
             seen = generation_.load(std::memory_order_acquire);
             if (stopping_) return;
             call_(job_, index);
