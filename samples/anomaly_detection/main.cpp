@@ -358,10 +358,10 @@ int main(int argc, char** argv) {
     csv_option->excludes(app.get_option("--data"));
     app.footer("With --csv, --epochs defaults to 20 and --batch to 512, as the tutorial trains its ECG detector.\n"
                "Writes metrics.json and errors.png into --out (metrics.csv with --all-classes).\n"
-               "Exit codes: 0 done, 1 bad data, 2 bad usage.");
+               "Exit codes: 0 done, 1 bad data, 2 bad usage, 3 training met a non-finite loss or gradient.");
     samples::parse_flags(app, argc, argv);
 
-    try {
+    samples::run_or_exit(program, [&] {
         if (csv_option->count() > 0) {
             if (app.count("--epochs") == 0) flags.epochs = 20;
             if (app.count("--batch") == 0) flags.batch = 512;
@@ -371,7 +371,7 @@ int main(int argc, char** argv) {
                        experiment.normal_training.size() / ecg_width, experiment.test_is_normal.size());
             report(run_experiment<EcgDetector, tn::MAE>(experiment, flags, true), flags.out,
                    nlohmann::ordered_json::object());
-            return 0;
+            return;
         }
         const auto data = samples::load_data_or_exit(program, flags.data);
         if (all_classes) {
@@ -379,7 +379,7 @@ int main(int argc, char** argv) {
             for (std::size_t k = 0; k < class_count; ++k) check_fashion_class(data, flags.data, k);
             samples::prepare_output_folder(program, flags.out);
             run_all_classes(data, flags);
-            return 0;
+            return;
         }
         const Experiment experiment = fashion_experiment(data, flags.data, normal_class);
         samples::prepare_output_folder(program, flags.out);
@@ -388,7 +388,5 @@ int main(int argc, char** argv) {
                    experiment.test_is_normal.size());
         report(run_experiment<notebook::DenseAutoencoder, tn::MSE>(experiment, flags, true), flags.out,
                {{"normal_class", normal_class}});
-    } catch (const tn::DataError& e) {
-        samples::fail(program, samples::exit_data_error, e.what());
-    }
+    });
 }

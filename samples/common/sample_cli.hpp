@@ -112,6 +112,10 @@ inline void add_training_flags(CLI::App& app, TrainingFlags& flags, std::size_t 
         ->check(between(1, 256, "a thread count from 1 to 256"));
     app.add_option("--data", flags.data, "folder holding the Fashion-MNIST IDX files")->capture_default_str();
     app.add_option("--out", flags.out, "folder for the results")->capture_default_str();
+}
+
+// For the samples that keep checkpoints and the model file (samples/common/training_files.hpp).
+inline void add_model_file_flags(CLI::App& app, TrainingFlags& flags) {
     app.add_option("--resume", flags.resume,
                    "continue from this checkpoint (its seed and history; --epochs stays the total)");
     app.add_option("--export-header", flags.export_header,

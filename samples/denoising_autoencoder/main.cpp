@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
     samples::TrainingFlags flags;
     flags.out = "out/denoise";
     samples::add_training_flags(app, flags, batch_capacity);
+    samples::add_model_file_flags(app, flags);
     double noise_factor = 0.2;
     app.add_option("--noise", noise_factor, "standard deviation of the added Gaussian noise, 0 to 1")
         ->capture_default_str()

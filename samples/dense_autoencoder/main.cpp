@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
     samples::TrainingFlags flags;
     flags.out = "out/dense";
     samples::add_training_flags(app, flags, batch_capacity);
+    samples::add_model_file_flags(app, flags);
     samples::parse_flags(app, argc, argv);
 
     const auto data = samples::load_data_or_exit(program, flags.data);
