@@ -1,5 +1,5 @@
 #pragma once
-// The notebook's networks as types. The samples train them and the tests
+// The notebook's networks (and its tutorial's ECG detector) as types. The samples train them and the tests
 // check their gradients, so what is tested is exactly what ships.
 #include "typenet/typenet.hpp"
 
@@ -21,5 +21,13 @@ struct DenoiseDecoder : tn::Sequential<tn::Conv2DTranspose<8, 3, 2, tn::Same, tn
                                        tn::Conv2D<1, 3, 1, tn::Same, tn::Sigmoid>> {};
 using DenoisingAutoencoder = tn::Model<tn::Input<28, 28, 1>, DenoiseEncoder, DenoiseDecoder>;
 static_assert(std::is_same_v<DenoisingAutoencoder::output_shape, DenoisingAutoencoder::input_shape>);
+
+// The ECG detector of the tutorial the notebook follows (anomaly detection on
+// ECG5000): 140 -> 32 -> 16 -> 8 -> 16 -> 32 -> 140, relu, sigmoid output.
+inline constexpr std::size_t ecg_width = 140;
+struct EcgEncoder : tn::Sequential<tn::Dense<32, tn::ReLU>, tn::Dense<16, tn::ReLU>, tn::Dense<8, tn::ReLU>> {};
+struct EcgDecoder
+    : tn::Sequential<tn::Dense<16, tn::ReLU>, tn::Dense<32, tn::ReLU>, tn::Dense<ecg_width, tn::Sigmoid>> {};
+using EcgDetector = tn::Model<tn::Input<ecg_width>, EcgEncoder, EcgDecoder>;
 
 }  // namespace notebook

@@ -19,6 +19,10 @@ TEST(Gradients, DenseAutoencoderOfTheNotebook) { expect_gradients_match<notebook
 
 TEST(Gradients, DenoisingAutoencoderOfTheNotebook) { expect_gradients_match<notebook::DenoisingAutoencoder>(); }
 
+TEST(Gradients, EcgDetectorOfTheTutorial) {
+    for (std::uint64_t seed : {1, 2}) expect_gradients_match<notebook::EcgDetector>(seed);
+}
+
 // Stride 1 and 2, both paddings, odd and even sizes, 1, 3, 8 and 16 channels.
 TEST(Gradients, ConvolutionsStridesPaddingsAndChannels) {
     expect_gradients_match<tn::Model<tn::Input<6, 6, 1>, tn::Conv2D<8, 3, 2, tn::Same, tn::Tanh>,

@@ -47,13 +47,10 @@ const std::string program = "anomaly_detection";
 constexpr std::size_t batch_capacity = 512;
 constexpr std::size_t class_count = 10;
 
-// The tutorial's ECG detector. The width of a row is part of its type, so this
-// program reads CSV files of 140 values a row and no other.
-constexpr std::size_t ecg_width = 140;
-struct EcgEncoder : tn::Sequential<tn::Dense<32, tn::ReLU>, tn::Dense<16, tn::ReLU>, tn::Dense<8, tn::ReLU>> {};
-struct EcgDecoder
-    : tn::Sequential<tn::Dense<16, tn::ReLU>, tn::Dense<32, tn::ReLU>, tn::Dense<ecg_width, tn::Sigmoid>> {};
-using EcgDetector = tn::Model<tn::Input<ecg_width>, EcgEncoder, EcgDecoder>;
+// The tutorial's ECG detector (notebook_models.hpp). The width of a row is part
+// of its type, so this program reads CSV files of 140 values a row and no other.
+using notebook::EcgDetector;
+constexpr std::size_t ecg_width = notebook::ecg_width;
 
 // One experiment's data, as rows of the model's input.
 struct Experiment {
