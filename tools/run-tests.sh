@@ -2,7 +2,8 @@
 # The test command: installs what is missing, then builds and runs every test
 # in four configurations: g++ and clang for this machine's instruction set,
 # g++ for AVX2 (x86-64-v3), and clang with AddressSanitizer and
-# UndefinedBehaviorSanitizer.
+# UndefinedBehaviorSanitizer; then the concurrency tests under
+# ThreadSanitizer, and every fuzz target for a short bounded time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/install-dependencies.sh
@@ -22,4 +23,13 @@ run_suite build g++ -DCMAKE_BUILD_TYPE=Release
 run_suite build-clang clang++ -DCMAKE_BUILD_TYPE=Release -DTYPENET_BUILD_BENCHMARKS=OFF
 run_suite build-avx2 g++ -DCMAKE_BUILD_TYPE=Release -DTYPENET_ARCH=x86-64-v3 -DTYPENET_BUILD_BENCHMARKS=OFF
 run_suite build-sanitize clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTYPENET_SANITIZE=address,undefined
+
+echo "=== ThreadSanitizer: one model, inference from several threads; multithreaded training"
+cmake -S . -B build-tsan -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTYPENET_SANITIZE=thread \
+  -DTYPENET_BUILD_SAMPLES=OFF -DTYPENET_BUILD_BENCHMARKS=OFF > /dev/null
+cmake --build build-tsan -j2 --target test_concurrency
+TSAN_OPTIONS=halt_on_error=1 ./build-tsan/tests/test_concurrency
+
+echo "=== fuzz targets, 15 s each"
+bash tools/run-fuzzers.sh 15
 echo "=== all tests passed"
