@@ -45,12 +45,16 @@ public:
 
 private:
     // Spin for a while (a step's other half is usually microseconds away), then
-    // sleep on the atomic. The sleep is on the value just seen to be not done:
-    // if it changed in between, wait returns at once, so no wakeup is lost.
+    // sleep on the atomic. The spin yields now and then, so that on a busy
+    // machine, where the thread we wait for may share our core, it gets to run.
+    // The sleep is on the value just seen to be not done: if it changed in
+    // between, wait returns at once, so no wakeup is lost.
     template <class T, class Done>
     static void wait_until(const std::atomic<T>& atomic, Done done) {
-        for (int spin = 0; spin < 200000; ++spin)
+        for (int spin = 0; spin < 200000; ++spin) {
             if (done(atomic.load(std::memory_order_acquire))) return;
+            if (spin % 256 == 255) std::this_thread::yield();
+        }
         for (T seen = atomic.load(std::memory_order_acquire); !done(seen); seen = atomic.load(std::memory_order_acquire))
             atomic.wait(seen, std::memory_order_acquire);
     }
