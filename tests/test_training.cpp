@@ -72,20 +72,8 @@ TEST(Trainer, PartialBatchUsesOnlyRealRows) {
     M a(4), b(4);
     tn::Trainer<M, tn::SGD, tn::MSE, 8> roomy(a);
     tn::Trainer<M, tn::SGD, tn::MSE, 3> exact(b);
-    roomy.begin_batch(8);
-    for (std::size_t r = 0; r < 8; ++r) {
-        std::copy_n(stale.begin(), 5, roomy.input_row(r));
-        std::copy_n(stale.begin(), 5, roomy.target_row(r));
-    }
-    roomy.begin_batch(3);
-    exact.begin_batch(3);
-    for (std::size_t r = 0; r < 3; ++r) {
-        std::copy_n(x.begin() + r * 5, 5, roomy.input_row(r));
-        std::copy_n(x.begin() + r * 5, 5, roomy.target_row(r));
-        std::copy_n(x.begin() + r * 5, 5, exact.input_row(r));
-        std::copy_n(x.begin() + r * 5, 5, exact.target_row(r));
-    }
-    EXPECT_DOUBLE_EQ(roomy.compute_gradients(), exact.compute_gradients());
+    roomy.compute_gradients(stale, stale);
+    EXPECT_DOUBLE_EQ(roomy.compute_gradients(x, x), exact.compute_gradients(x, x));
     for (std::size_t i = 0; i < M::parameter_count; ++i) ASSERT_EQ(roomy.gradients()[i], exact.gradients()[i]) << i;
 }
 
@@ -110,6 +98,47 @@ TEST(Trainer, ThreadsShareTheBatch) {
     EXPECT_NEAR(single.step(odd, odd), pair.step(odd, odd), 1e-5);
     EXPECT_NEAR(single.step(one_row, one_row), pair.step(one_row, one_row), 1e-5);
     for (std::size_t i = 0; i < M::parameter_count; ++i) ASSERT_NEAR(one.parameters()[i], two.parameters()[i], 1e-4) << i;
+}
+
+// Who runs the shares changes the time only: the calling thread alone, one
+// share after another, gives the team's results bit for bit.
+TEST(Trainer, SharesRunByTheCallerGiveTheTeamsBits) {
+    using M = notebook::DenseAutoencoder;
+    tn::Random random(4);
+    std::vector<float> x(3 * 32 * 784);
+    for (auto& v : x) v = random.uniform();
+    M by_team(6), by_caller(6);
+    tn::Trainer<M, tn::Adam, tn::MSE, 32> team(by_team, {}, 2), caller(by_caller, {}, 2);
+    team.dispatch() = tn::Dispatch(tn::Dispatch::Mode::team);
+    caller.dispatch() = tn::Dispatch(tn::Dispatch::Mode::caller);
+    for (std::size_t rows : {32, 32, 7, 1}) {
+        const auto batch = std::span<const float>(x).subspan(0, rows * 784);
+        ASSERT_EQ(team.step(batch, batch), caller.step(batch, batch));
+    }
+    for (std::size_t i = 0; i < M::parameter_count; ++i)
+        ASSERT_EQ(by_team.parameters()[i], by_caller.parameters()[i]) << i;
+}
+
+// Measured dispatch probes both ways, then keeps the faster until the next probe.
+TEST(Dispatch, KeepsTheFasterWay) {
+    for (const bool caller_is_faster : {true, false}) {
+        tn::Dispatch dispatch;
+        std::size_t alone_steps = 0;
+        for (std::size_t step = 0; step < 2048; ++step) {
+            const bool alone = dispatch.alone();
+            alone_steps += alone;
+            dispatch.record(alone == caller_is_faster ? 1e-4 : 2e-4);
+        }
+        // Each period of 512 steps probes 8 steps each way.
+        EXPECT_EQ(alone_steps, caller_is_faster ? 2048u - 4 * 8 : 4u * 8) << caller_is_faster;
+    }
+    tn::Dispatch team(tn::Dispatch::Mode::team), caller(tn::Dispatch::Mode::caller);
+    for (int step = 0; step < 20; ++step) {
+        EXPECT_FALSE(team.alone());
+        EXPECT_TRUE(caller.alone());
+        team.record(1.0);
+        caller.record(1.0);
+    }
 }
 
 TEST(Model, PartsRunAloneGiveTheModelBitForBit) {

@@ -5,7 +5,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <functional>
 #include <numeric>
 #include <vector>
@@ -97,13 +96,9 @@ History fit(T& trainer, Samples<In> x, Samples<Out> y, Samples<In> validation_x,
         for (std::size_t s = 0; s < steps; ++s) {
             const std::size_t first = s * options.batch_size;
             const std::size_t rows = std::min(options.batch_size, x.count() - first);
-            trainer.begin_batch(rows);
-            for (std::size_t r = 0; r < rows; ++r) {
-                std::memcpy(trainer.input_row(r), x.row(order[first + r]), In::size * sizeof(float));
-                std::memcpy(trainer.target_row(r), y.row(order[first + r]), Out::size * sizeof(float));
-            }
+            auto row_of = [&](std::size_t r) { return BatchRow{x.row(order[first + r]), y.row(order[first + r])}; };
             try {
-                weighted_loss += trainer.template step_batch<Arch>() * static_cast<double>(rows);
+                weighted_loss += trainer.template step<Arch>(rows, row_of) * static_cast<double>(rows);
             } catch (const NumericalError& e) {
                 throw NumericalError(fmt::format("training stopped at epoch {}, step {} of {}: {}", epoch, s + 1,
                                                  steps, e.what()));

@@ -2,13 +2,13 @@
 // A Trainer owns what training needs beside the model's parameters: the
 // gradients, the optimizer's state and, per thread, a workspace of the batch
 // capacity. A step splits its rows into one contiguous share per thread;
-// the shares' gradients are summed in a fixed order, so results depend on
-// the seed and the thread count only.
+// each thread copies its own rows in, and the shares' gradients are summed in
+// a fixed order, so results depend on the seed and the thread count only.
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cmath>
 #include <cstddef>
-#include <cstring>
 #include <memory>
 #include <span>
 #include <string>
@@ -18,6 +18,7 @@
 
 #include <fmt/format.h>
 
+#include "typenet/dispatch.hpp"
 #include "typenet/error.hpp"
 #include "typenet/kernels/elementwise.hpp"
 #include "typenet/model.hpp"
@@ -30,6 +31,12 @@ template <class OutputShape, class TargetShape>
 struct target_check {
     static constexpr bool value = std::is_same_v<OutputShape, TargetShape>;
     static_assert(value, "typenet: the model's output shape differs from the target's shape");
+};
+
+// One row of a batch, where it already is: the input and the target it should give.
+struct BatchRow {
+    const float* input;
+    const float* target;
 };
 
 // Every core this machine has.
@@ -53,6 +60,8 @@ public:
     M& model() { return *model_; }
     const M& model() const { return *model_; }
     std::size_t threads() const { return workers_.size(); }
+    // Whether the threads or the calling thread alone run a step's shares (see dispatch.hpp).
+    Dispatch& dispatch() { return dispatch_; }
     Optimizer& optimizer() { return optimizer_; }
     typename Optimizer::State& optimizer_state() { return state_; }
     // The first thread's workspace: after a single-threaded step it holds that step's activations.
@@ -61,43 +70,23 @@ public:
     std::span<const float> gradients() const { return shares_[0]->gradients.span(); }
 
     // One step on rows of inputs and targets: forward, loss, backward, update.
-    // Returns the loss as a mean over the rows' elements.
+    // Returns the loss as a mean over the rows' elements. Throws NumericalError,
+    // without updating, when the loss or a gradient is not finite.
     template <class Arch = kernels::native_arch>
     double step(std::span<const float> inputs, std::span<const float> targets) {
-        const std::size_t rows = check_rows(inputs, targets);
+        return step<Arch>(check_rows(inputs, targets), rows_of(inputs, targets));
+    }
+
+    // The same on a batch given by where its rows already are: row_of(r) returns
+    // the BatchRow of row r < rows. Each thread copies the rows it needs itself,
+    // so no core writes memory another core is about to read; row_of is called
+    // from every training thread at once.
+    template <class Arch = kernels::native_arch, class RowOf>
+    double step(std::size_t rows, RowOf row_of) {
         begin_batch(rows);
-        for (std::size_t r = 0; r < rows; ++r) {
-            std::memcpy(input_row(r), inputs.data() + r * input_shape::size, input_shape::size * sizeof(float));
-            std::memcpy(target_row(r), targets.data() + r * output_shape::size, output_shape::size * sizeof(float));
-        }
-        return step_batch<Arch>();
-    }
-
-    // A batch placed row by row (no copy through a staging buffer): begin_batch(rows),
-    // fill input_row(r) and target_row(r) for r < rows, then step_batch().
-    void begin_batch(std::size_t rows) {
-        if (rows == 0 || rows > Capacity)
-            throw UsageError(fmt::format("typenet: a batch holds 1 to {} rows, not {}", Capacity, rows));
-        batch_rows_ = rows;
-        const std::size_t n = shares_.size();
-        for (std::size_t t = 0; t < n; ++t) {
-            shares_[t]->first = t * rows / n;
-            shares_[t]->rows = (t + 1) * rows / n - shares_[t]->first;
-        }
-    }
-    float* input_row(std::size_t r) {
-        Share& share = share_of(r);
-        return share.workspace.activation(0) + (r - share.first) * input_shape::size;
-    }
-    float* target_row(std::size_t r) {
-        Share& share = share_of(r);
-        return share.targets.data() + (r - share.first) * output_shape::size;
-    }
-
-    // Throws NumericalError, without updating, when the loss or a gradient is not finite.
-    template <class Arch = kernels::native_arch>
-    double step_batch() {
-        const double loss = run_shares<Arch>();
+        const bool alone = dispatch_.alone();
+        const auto start = std::chrono::steady_clock::now();
+        const double loss = run_shares<Arch>(row_of, alone);
         // Each thread sums the shares' gradients over its slice of the parameters, then
         // checks and updates that slice: no thread waits for one to do all the summing.
         const auto slices = parameter_slices();
@@ -107,25 +96,26 @@ public:
             non_finite[t] = kernels::count_non_finite<Arch>(shares_[0]->gradients.data() + slices[t],
                                                             slices[t + 1] - slices[t]);
         };
-        workers_.run(sum_and_check);
-        std::size_t bad = 0;
-        for (std::size_t t = 0; t < shares_.size(); ++t) bad += non_finite[t];
-        if (bad > 0 || !std::isfinite(loss)) report_non_finite(loss);
+        workers_.run(sum_and_check, alone);
+        check_finite(loss, non_finite);
         const auto step = optimizer_.begin_step(state_);
         auto update = [&](std::size_t t) {
             const std::size_t first = slices[t], count = slices[t + 1] - slices[t];
             optimizer_.template apply<Arch>(step, model_->parameters().subspan(first, count),
                                             shares_[0]->gradients.span().subspan(first, count), state_, first);
         };
-        workers_.run(update);
+        workers_.run(update, alone);
+        dispatch_.record(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
         return loss;
     }
 
-    // Forward, loss and backward of the placed batch, without the update: the
-    // gradients are then in gradients().
+    // Forward, loss and backward of a batch, without the update: the gradients
+    // are then in gradients().
     template <class Arch = kernels::native_arch>
-    double compute_gradients() {
-        const double loss = run_shares<Arch>();
+    double compute_gradients(std::span<const float> inputs, std::span<const float> targets) {
+        const std::size_t rows = check_rows(inputs, targets);
+        begin_batch(rows);
+        const double loss = run_shares<Arch>(rows_of(inputs, targets), false);
         sum_gradients<Arch>(0, M::parameter_count);
         return loss;
     }
@@ -141,11 +131,34 @@ public:
 private:
     static constexpr std::size_t max_threads = 256;
 
-    template <class Arch>
-    double run_shares() {
+    void begin_batch(std::size_t rows) {
+        if (rows == 0 || rows > Capacity)
+            throw UsageError(fmt::format("typenet: a batch holds 1 to {} rows, not {}", Capacity, rows));
+        batch_rows_ = rows;
+        const std::size_t n = shares_.size();
+        for (std::size_t t = 0; t < n; ++t) {
+            shares_[t]->first = t * rows / n;
+            shares_[t]->rows = (t + 1) * rows / n - shares_[t]->first;
+        }
+    }
+
+    static auto rows_of(std::span<const float> inputs, std::span<const float> targets) {
+        return [inputs, targets](std::size_t r) {
+            return BatchRow{inputs.data() + r * input_shape::size, targets.data() + r * output_shape::size};
+        };
+    }
+
+    void check_finite(double loss, const std::array<std::size_t, max_threads>& non_finite) const {
+        std::size_t bad = 0;
+        for (std::size_t t = 0; t < shares_.size(); ++t) bad += non_finite[t];
+        if (bad > 0 || !std::isfinite(loss)) report_non_finite(loss);
+    }
+
+    template <class Arch, class RowOf>
+    double run_shares(const RowOf& row_of, bool alone) {
         const float scale = 1.0f / static_cast<float>(batch_rows_ * output_shape::size);
-        auto job = [&](std::size_t t) { run_share<Arch>(*shares_[t], scale); };
-        workers_.run(job);
+        auto job = [&](std::size_t t) { run_share<Arch>(*shares_[t], row_of, scale); };
+        workers_.run(job, alone);
         double loss_sum = 0.0;
         for (const auto& share : shares_) loss_sum += share->loss_sum;
         return loss_sum / static_cast<double>(batch_rows_ * output_shape::size);
@@ -201,20 +214,19 @@ private:
         double loss_sum = 0.0;
     };
 
-    Share& share_of(std::size_t r) {
-        for (auto& share : shares_)
-            if (r < share->first + share->rows) return *share;
-        throw UsageError(fmt::format("typenet: row {} is outside the batch of {}", r, batch_rows_));
-    }
-
-    template <class Arch>
-    void run_share(Share& share, float scale) {
+    template <class Arch, class RowOf>
+    void run_share(Share& share, const RowOf& row_of, float scale) {
         share.loss_sum = 0.0;
         if (share.rows == 0) {  // fewer rows than threads: this share adds nothing
             std::fill_n(share.gradients.data(), M::parameter_count, 0.0f);
             return;
         }
         auto& workspace = share.workspace;
+        for (std::size_t r = 0; r < share.rows; ++r) {
+            const BatchRow row = row_of(share.first + r);
+            std::copy_n(row.input, input_shape::size, workspace.activation(0) + r * input_shape::size);
+            std::copy_n(row.target, output_shape::size, share.targets.data() + r * output_shape::size);
+        }
         Part<M, 0, graph::layer_count>::template forward<0, graph::layer_count, Arch>(model_->parameters().data(),
                                                                                    workspace, share.rows);
         share.loss_sum = Loss::template sum<Arch>(workspace.activation(graph::layer_count), share.targets.data(),
@@ -259,6 +271,7 @@ private:
     Optimizer optimizer_;
     typename Optimizer::State state_;
     Workers workers_;
+    Dispatch dispatch_;
     std::vector<std::unique_ptr<Share>> shares_;
     std::size_t batch_rows_ = 0;
 };

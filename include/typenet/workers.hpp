@@ -27,11 +27,12 @@ public:
 
     std::size_t size() const { return size_; }
 
-    // Calls job(index) for every index < size(), in parallel; returns when all are done.
+    // Calls job(index) for every index < size(), in parallel; returns when all
+    // are done. With alone, the calling thread makes the same calls itself, in order.
     template <class Job>
-    void run(Job& job) {
-        if (size_ == 1) {
-            job(std::size_t{0});
+    void run(Job& job, bool alone = false) {
+        if (size_ == 1 || alone) {
+            for (std::size_t index = 0; index < size_; ++index) job(index);
             return;
         }
         job_ = &job;

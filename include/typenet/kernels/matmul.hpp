@@ -48,16 +48,21 @@ inline void broadcast_tile(Steps steps, Strided a, const float* b, std::size_t l
     constexpr std::size_t W = lanes<Arch>;
     constexpr std::size_t sets = Rows * Vectors <= 4 ? 2 : 1;
     V acc[sets][Rows][Vectors];
+    TYPENET_UNROLL
     for (std::size_t r = 0; r < Rows; ++r)
+        TYPENET_UNROLL
         for (std::size_t v = 0; v < Vectors; ++v) {
             acc[0][r][v] = accumulate ? V::load_unaligned(c + r * ldc + v * W) : V(0.0f);
             if constexpr (sets == 2) acc[1][r][v] = V(0.0f);
         }
     auto step = [&](V(&sum)[Rows][Vectors], std::size_t p) {
         V bv[Vectors];
+        TYPENET_UNROLL
         for (std::size_t v = 0; v < Vectors; ++v) bv[v] = V::load_unaligned(b + p * ldb + v * W);
+        TYPENET_UNROLL
         for (std::size_t r = 0; r < Rows; ++r) {
             const V ar(a(r, p));
+            TYPENET_UNROLL
             for (std::size_t v = 0; v < Vectors; ++v) sum[r][v] = xsimd::fma(ar, bv[v], sum[r][v]);
         }
     };
@@ -69,7 +74,9 @@ inline void broadcast_tile(Steps steps, Strided a, const float* b, std::size_t l
             step(acc[1], steps[k + 1]);
         }
     for (; k < count; ++k) step(acc[0], steps[k]);
+    TYPENET_UNROLL
     for (std::size_t r = 0; r < Rows; ++r)
+        TYPENET_UNROLL
         for (std::size_t v = 0; v < Vectors; ++v) {
             if constexpr (sets == 2) acc[0][r][v] += acc[1][r][v];
             acc[0][r][v].store_unaligned(c + r * ldc + v * W);
@@ -163,15 +170,20 @@ void matmul_dot(std::size_t m, std::size_t n, std::size_t depth, const float* a,
             for (auto& x : acc) x = V(0.0f);
             for (std::size_t p = 0; p < whole; p += W) {
                 V bv[Cols];
+                TYPENET_UNROLL
                 for (std::size_t cc = 0; cc < Cols; ++cc) bv[cc] = V::load_unaligned(b + (j + cc) * ldb + p);
+                TYPENET_UNROLL
                 for (std::size_t r = 0; r < Rows; ++r) {
                     const V av = V::load_unaligned(a + (i + r) * lda + p);
+                    TYPENET_UNROLL
                     for (std::size_t cc = 0; cc < Cols; ++cc) acc[r * Cols + cc] = xsimd::fma(av, bv[cc], acc[r * Cols + cc]);
                 }
             }
             alignas(64) float dots[W];
             sum_each<Arch>(acc).store_aligned(dots);
+            TYPENET_UNROLL
             for (std::size_t r = 0; r < Rows; ++r)
+                TYPENET_UNROLL
                 for (std::size_t cc = 0; cc < Cols; ++cc) finish(dots[r * Cols + cc], i + r, j + cc);
         }
     // Edges: one dot product at a time.
