@@ -87,6 +87,27 @@ TYPED_TEST(Kernels, MatmulDotMatchesReference) {
                 }
 }
 
+// The shares' gradients are summed in share order into one of them.
+TYPED_TEST(Kernels, SumInOrderMatchesReference) {
+    for (std::size_t n : {1, 2, 3, 4})
+        for (std::size_t count : awkward_sizes)
+            for (std::size_t into = 0; into < n; ++into) {
+                std::vector<std::vector<float>> sources;
+                for (std::size_t s = 0; s < n; ++s) sources.push_back(random_floats(count, 60 + s, -1e3f, 1e3f));
+                std::vector<float> expected(count);
+                for (std::size_t i = 0; i < count; ++i) {
+                    float sum = sources[0][i];
+                    for (std::size_t s = 1; s < n; ++s) sum += sources[s][i];
+                    expected[i] = sum;
+                }
+                std::vector<const float*> pointers;
+                for (const auto& source : sources) pointers.push_back(source.data());
+                kr::sum_in_order<TypeParam>(sources[into].data(), pointers.data(), n, count);
+                for (std::size_t i = 0; i < count; ++i)
+                    ASSERT_EQ(sources[into][i], expected[i]) << "n=" << n << " count=" << count << " into=" << into;
+            }
+}
+
 TYPED_TEST(Kernels, SumEachIsLaneWise) {
     constexpr std::size_t W = kr::lanes<TypeParam>;
     const auto values = random_floats(W * W, 7);
@@ -171,17 +192,9 @@ void check_add_combination() {
     for (std::size_t i = 0; i < N; ++i)
         for (std::size_t k = 0; k < K; ++k) expected[i] += coefficients[k] * rows[k * (N + 3) + i];
     expect_close(dst, expected, 1e-5f, fmt::format("add_combination N={} K={}", N, K));
-
-    const auto src = random_floats(N, 22);
-    auto sum = random_floats(N, 23), sum_expected = sum, runtime_sum = sum;
-    tn::kernels::add_to<Arch, N>(sum.data(), src.data());
-    tn::kernels::add_to<Arch>(runtime_sum.data(), src.data(), N);
-    for (std::size_t i = 0; i < N; ++i) sum_expected[i] += src[i];
-    expect_close(sum, sum_expected, 0.0f, "add_to<N>");
-    expect_close(runtime_sum, sum_expected, 0.0f, "add_to");
 }
 
-TYPED_TEST(Kernels, CombinationsAndSumsMatchReference) {
+TYPED_TEST(Kernels, CombinationsMatchReference) {
     check_add_combination<TypeParam, 1, 1>();
     check_add_combination<TypeParam, 7, 3>();
     check_add_combination<TypeParam, 8, 16>();

@@ -66,7 +66,7 @@ public:
     typename Optimizer::State& optimizer_state() { return state_; }
     // The first thread's workspace: after a single-threaded step it holds that step's activations.
     Workspace<M, Capacity>& workspace() { return shares_[0]->workspace; }
-    // The gradients of the last step, summed over the threads.
+    // The gradients summed over the threads, after compute_gradients() or backward().
     std::span<const float> gradients() const { return shares_[0]->gradients.span(); }
 
     // One step on rows of inputs and targets: forward, loss, backward, update.
@@ -87,22 +87,30 @@ public:
         const bool alone = dispatch_.alone();
         const auto start = std::chrono::steady_clock::now();
         const double loss = run_shares<Arch>(row_of, alone);
-        // Each thread sums the shares' gradients over its slice of the parameters, then
-        // checks and updates that slice: no thread waits for one to do all the summing.
+        // Each thread sums the shares' gradients over its slice of the parameters, into
+        // its own share's (memory its core wrote last), then checks and updates that
+        // slice: no thread waits for one to do all the summing.
         const auto slices = parameter_slices();
         std::array<std::size_t, max_threads> non_finite{};
         auto sum_and_check = [&](std::size_t t) {
-            sum_gradients<Arch>(slices[t], slices[t + 1]);
-            non_finite[t] = kernels::count_non_finite<Arch>(shares_[0]->gradients.data() + slices[t],
+            sum_gradients<Arch>(slices[t], slices[t + 1], t);
+            non_finite[t] = kernels::count_non_finite<Arch>(shares_[t]->gradients.data() + slices[t],
                                                             slices[t + 1] - slices[t]);
         };
         workers_.run(sum_and_check, alone);
-        check_finite(loss, non_finite);
+        std::size_t bad = 0;
+        for (std::size_t t = 0; t < shares_.size(); ++t) bad += non_finite[t];
+        if (bad > 0 || !std::isfinite(loss)) {
+            for (std::size_t t = 1; t < shares_.size(); ++t)  // the whole sum in one place, to describe it
+                std::copy(shares_[t]->gradients.data() + slices[t], shares_[t]->gradients.data() + slices[t + 1],
+                          shares_[0]->gradients.data() + slices[t]);
+            report_non_finite(loss);
+        }
         const auto step = optimizer_.begin_step(state_);
         auto update = [&](std::size_t t) {
             const std::size_t first = slices[t], count = slices[t + 1] - slices[t];
             optimizer_.template apply<Arch>(step, model_->parameters().subspan(first, count),
-                                            shares_[0]->gradients.span().subspan(first, count), state_, first);
+                                            shares_[t]->gradients.span().subspan(first, count), state_, first);
         };
         workers_.run(update, alone);
         dispatch_.record(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
@@ -116,7 +124,7 @@ public:
         const std::size_t rows = check_rows(inputs, targets);
         begin_batch(rows);
         const double loss = run_shares<Arch>(rows_of(inputs, targets), false);
-        sum_gradients<Arch>(0, M::parameter_count);
+        sum_gradients<Arch>(0, M::parameter_count, 0);
         return loss;
     }
 
@@ -148,12 +156,6 @@ private:
         };
     }
 
-    void check_finite(double loss, const std::array<std::size_t, max_threads>& non_finite) const {
-        std::size_t bad = 0;
-        for (std::size_t t = 0; t < shares_.size(); ++t) bad += non_finite[t];
-        if (bad > 0 || !std::isfinite(loss)) report_non_finite(loss);
-    }
-
     template <class Arch, class RowOf>
     double run_shares(const RowOf& row_of, bool alone) {
         const float scale = 1.0f / static_cast<float>(batch_rows_ * output_shape::size);
@@ -164,12 +166,13 @@ private:
         return loss_sum / static_cast<double>(batch_rows_ * output_shape::size);
     }
 
-    // Adds the other shares' gradients into the first share's, over [first, last).
+    // Sums the shares' gradients over [first, last), in share order, into share into's.
     template <class Arch>
-    void sum_gradients(std::size_t first, std::size_t last) {
-        float* total = shares_[0]->gradients.data();
-        for (std::size_t t = 1; t < shares_.size(); ++t)
-            kernels::add_to<Arch>(total + first, shares_[t]->gradients.data() + first, last - first);
+    void sum_gradients(std::size_t first, std::size_t last, std::size_t into) {
+        std::array<const float*, max_threads> sources{};
+        for (std::size_t t = 0; t < shares_.size(); ++t) sources[t] = shares_[t]->gradients.data() + first;
+        kernels::sum_in_order<Arch>(shares_[into]->gradients.data() + first, sources.data(), shares_.size(),
+                                    last - first);
     }
 
     // One slice of the parameters per thread, each starting on a cache line.

@@ -1,6 +1,7 @@
 #pragma once
 // Element-wise passes over activations: bias plus activation after a product,
-// the activation's derivative before one, and the bias gradient.
+// the activation's derivative before one, the bias gradient, and the
+// threads' gradients summed in a fixed order.
 #include <cmath>
 #include <cstddef>
 #include <type_traits>
@@ -9,29 +10,22 @@
 
 namespace typenet::kernels {
 
-// dst[0..n) += src[0..n).
+// dst[i] = sources[0][i] + sources[1][i] + ... + sources[n - 1][i], added in
+// that order whatever dst is (it may be one of the sources), over i < count.
 template <class Arch>
-void add_to(float* dst, const float* src, std::size_t n) {
+void sum_in_order(float* dst, const float* const* sources, std::size_t n, std::size_t count) {
     using V = floats<Arch>;
-    const std::size_t whole = vector_part<Arch>(n);
+    const std::size_t whole = vector_part<Arch>(count);
     std::size_t i = 0;
-    for (; i < whole; i += lanes<Arch>)
-        (V::load_unaligned(dst + i) + V::load_unaligned(src + i)).store_unaligned(dst + i);
-    for (; i < n; ++i) dst[i] += src[i];
-}
-
-// dst[0..N) += src[0..N), N known at compile time: whole vectors, then narrower ones.
-template <class Arch, std::size_t N>
-inline void add_to(float* dst, const float* src) {
-    using V = floats<Arch>;
-    constexpr std::size_t whole = vector_part<Arch>(N);
-    for (std::size_t i = 0; i < whole; i += lanes<Arch>)
-        (V::load_unaligned(dst + i) + V::load_unaligned(src + i)).store_unaligned(dst + i);
-    if constexpr (whole < N) {
-        if constexpr (!std::is_void_v<narrower_t<Arch>>)
-            add_to<narrower_t<Arch>, N - whole>(dst + whole, src + whole);
-        else
-            for (std::size_t i = whole; i < N; ++i) dst[i] += src[i];
+    for (; i < whole; i += lanes<Arch>) {
+        V sum = V::load_unaligned(sources[0] + i);
+        for (std::size_t s = 1; s < n; ++s) sum += V::load_unaligned(sources[s] + i);
+        sum.store_unaligned(dst + i);
+    }
+    for (; i < count; ++i) {
+        float sum = sources[0][i];
+        for (std::size_t s = 1; s < n; ++s) sum += sources[s][i];
+        dst[i] = sum;
     }
 }
 
