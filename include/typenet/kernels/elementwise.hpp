@@ -37,7 +37,6 @@ inline void add_combination(float* dst, const float* coefficients, const float* 
     constexpr std::size_t whole = vector_part<Arch>(N);
     for (std::size_t i = 0; i < whole; i += lanes<Arch>) {
         V acc = V::load_unaligned(dst + i);
-        TYPENET_UNROLL
         for (std::size_t k = 0; k < K; ++k) acc = xsimd::fma(V(coefficients[k]), V::load_unaligned(rows + k * stride + i), acc);
         acc.store_unaligned(dst + i);
     }

@@ -132,20 +132,47 @@ inline void broadcast_single_row(std::size_t n, std::size_t depth, Strided a, co
 
 }  // namespace detail
 
+namespace detail {
+
+// Blocks of Rows rows; after blocks of six, one of four and one of two take
+// what they can; the last rows go one by one.
+template <class Arch, std::size_t Rows>
+void broadcast_rows(std::size_t m, std::size_t n, std::size_t depth, Strided a, const float* b, std::size_t ldb,
+                    float* c, std::size_t ldc, bool accumulate) {
+    const std::size_t tiled = m / Rows * Rows;
+    for (std::size_t i = 0; i < tiled; i += Rows) {
+        const Strided block{a.data + i * a.row_stride, a.row_stride, a.col_stride};
+        broadcast_row_block<Arch, Rows>(n, AllSteps{depth}, block, b, ldb, c + i * ldc, ldc, accumulate);
+    }
+    std::size_t done = tiled;
+    if constexpr (Rows > 4) {
+        auto tail_block = [&]<std::size_t Tail>(std::integral_constant<std::size_t, Tail>) {
+            if (m - done < Tail) return;
+            const Strided block{a.data + done * a.row_stride, a.row_stride, a.col_stride};
+            broadcast_row_block<Arch, Tail>(n, AllSteps{depth}, block, b, ldb, c + done * ldc, ldc, accumulate);
+            done += Tail;
+        };
+        tail_block(std::integral_constant<std::size_t, 4>{});
+        tail_block(std::integral_constant<std::size_t, 2>{});
+    }
+    for (std::size_t i = done; i < m; ++i) {
+        const Strided row{a.data + i * a.row_stride, a.row_stride, a.col_stride};
+        broadcast_single_row<Arch>(n, depth, row, b, ldb, c + i * ldc, accumulate);
+    }
+}
+
+}  // namespace detail
+
 // C[m x n] (+)= a[m x depth] * B[depth x n]; B and C rows are contiguous.
+// With AVX-512's 32 registers, rows wide enough for two or more vectors go six
+// at a time (24 accumulators, a third fewer passes over B); narrower ones, and
+// other instruction sets (16 registers), four at a time.
 template <class Arch>
 void matmul_broadcast(std::size_t m, std::size_t n, std::size_t depth, Strided a, const float* b,
                       std::size_t ldb, float* c, std::size_t ldc, bool accumulate) {
-    constexpr std::size_t rows = 4;
-    const std::size_t tiled = m / rows * rows;
-    for (std::size_t i = 0; i < tiled; i += rows) {
-        const Strided block{a.data + i * a.row_stride, a.row_stride, a.col_stride};
-        detail::broadcast_row_block<Arch, rows>(n, detail::AllSteps{depth}, block, b, ldb, c + i * ldc, ldc, accumulate);
-    }
-    for (std::size_t i = tiled; i < m; ++i) {
-        const Strided row{a.data + i * a.row_stride, a.row_stride, a.col_stride};
-        detail::broadcast_single_row<Arch>(n, depth, row, b, ldb, c + i * ldc, accumulate);
-    }
+    if constexpr (std::is_base_of_v<xsimd::avx512f, Arch>)
+        if (n >= 2 * lanes<Arch>) return detail::broadcast_rows<Arch, 6>(m, n, depth, a, b, ldb, c, ldc, accumulate);
+    detail::broadcast_rows<Arch, 4>(m, n, depth, a, b, ldb, c, ldc, accumulate);
 }
 
 // C[m x n] (+)= A[m x depth] * B[n x depth]^T: dot products along contiguous rows.
