@@ -159,6 +159,25 @@ TEST(Model, PartsRunAloneGiveTheModelBitForBit) {
     EXPECT_EQ(&model.part<0>()(parts, x)[0], codes.data());
 }
 
+// The first layer reads the input where it is, unless the run would write over
+// it: fed one of its own activations, in the same workspace, the model still
+// gives what it gives on a copy of them.
+TEST(Model, ReadsItsInputInPlaceOnlyWhenSafe) {
+    using M = tn::Model<tn::Input<8>, tn::Dense<16, tn::Tanh>, tn::Dense<8>>;
+    M model(5);
+    tn::Random random(3);
+    std::vector<float> x(3 * 8);
+    for (auto& v : x) v = random.uniform();
+    tn::Workspace<M, 3> workspace, other;
+    model(workspace, x);
+    // The first layer writes rows of 16 here: read in place, its first row would overwrite the second input row.
+    const std::span<const float> hidden(workspace.activation(1), x.size());
+    const std::vector<float> copy(hidden.begin(), hidden.end());
+    const auto expected = model(other, copy);
+    const auto result = model(workspace, hidden);
+    for (std::size_t i = 0; i < result.size(); ++i) ASSERT_EQ(result[i], expected[i]) << i;
+}
+
 TEST(Model, WrongInputSizeIsAClearError) {
     notebook::DenseAutoencoder model;
     tn::Workspace<notebook::DenseAutoencoder, 4> workspace;

@@ -129,8 +129,10 @@ public:
     }
 
     // Backward through every layer, on the first thread, from the gradient of
-    // the loss already in workspace().gradient(layer_count). With input_gradient,
-    // also writes dLoss/dinput into workspace().gradient(0).
+    // the loss already in workspace().gradient(layer_count), over the activations
+    // a forward pass left in workspace(): run it on inputs placed in
+    // workspace().activation(0), which is where backward reads them. With
+    // input_gradient, also writes dLoss/dinput into workspace().gradient(0).
     template <class Arch = kernels::native_arch>
     void backward(std::size_t rows, bool input_gradient) {
         backward_share<Arch>(*shares_[0], rows, input_gradient);
@@ -230,8 +232,8 @@ private:
             std::copy_n(row.input, input_shape::size, workspace.activation(0) + r * input_shape::size);
             std::copy_n(row.target, output_shape::size, share.targets.data() + r * output_shape::size);
         }
-        Part<M, 0, graph::layer_count>::template forward<0, graph::layer_count, Arch>(model_->parameters().data(),
-                                                                                   workspace, share.rows);
+        Part<M, 0, graph::layer_count>::template forward<0, graph::layer_count, Arch>(
+            model_->parameters().data(), workspace, workspace.activation(0), share.rows);
         share.loss_sum = Loss::template sum<Arch>(workspace.activation(graph::layer_count), share.targets.data(),
                                                   share.rows * output_shape::size, scale,
                                                   workspace.gradient(graph::layer_count));

@@ -44,8 +44,10 @@ GradientCheckReport check_gradients(std::uint64_t seed = 1) {
     for (auto& x : input) x = random.uniform(-1.0f, 1.0f);
     for (auto& r : projection) r = random.uniform(-1.0f, 1.0f);
 
+    // The input goes into the workspace, where backward reads it.
     auto loss = [&] {
-        const auto y = model(workspace, input);
+        std::copy(input.begin(), input.end(), workspace.activation(0));
+        const auto y = model(workspace, std::span<const float>(workspace.activation(0), in_size));
         double sum = 0.0;
         for (std::size_t i = 0; i < out_size; ++i) sum += double(projection[i]) * y[i];
         return sum;
