@@ -5,11 +5,15 @@
 // seed give the same bits, also when two of them run at the same time.
 // Under ThreadSanitizer (clang, -DTYPENET_SANITIZE=thread) these tests also
 // check that the threads share nothing that one of them writes.
+#include <atomic>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <latch>
 #include <span>
+#include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -184,6 +188,49 @@ TYPED_TEST(Concurrency, TrainingOnTwoThreadsIsDeterministic) {
     other.join();
     EXPECT_TRUE(second == first) << "a second run gave other bits";
     EXPECT_TRUE(third == first) << "a run beside another gave other bits";
+}
+
+}  // namespace
+
+namespace {
+
+// A job that throws, on the caller's thread or another, throws from run() once
+// every thread is done with it, and the team goes on working.
+TEST(Workers, AJobThatThrowsOnAnyThreadRethrowsOnTheCaller) {
+    tn::Workers workers(2);
+    for (const std::size_t thrower : {0, 1}) {
+        auto job = [&](std::size_t index) {
+            if (index == thrower) throw std::runtime_error("share " + std::to_string(index));
+        };
+        try {
+            workers.run(job);
+            FAIL() << "no exception from share " << thrower;
+        } catch (const std::runtime_error& e) {
+            EXPECT_EQ(std::string(e.what()), "share " + std::to_string(thrower));
+        }
+    }
+    std::atomic<int> calls{0};
+    auto count = [&](std::size_t) { ++calls; };
+    workers.run(count);
+    EXPECT_EQ(calls.load(), 2);
+}
+
+// A batch's rows come from the caller's code, run on every training thread: if
+// it throws, the step throws it, whoever runs the shares, and the trainer goes on.
+TEST(Trainer, ARowSourceThatThrowsFailsOnlyThatStep) {
+    using M = notebook::DenseAutoencoder;
+    const std::vector<float> x = images(32, 43);
+    for (const auto mode : {tn::Dispatch::Mode::team, tn::Dispatch::Mode::caller}) {
+        M model(7);
+        tn::Trainer<M, tn::Adam, tn::MSE, 32> trainer(model, {}, 2);
+        trainer.dispatch() = tn::Dispatch(mode);
+        auto broken = [&](std::size_t r) -> tn::BatchRow {
+            if (r == 20) throw std::runtime_error("row 20 is missing");
+            return {x.data() + r * 784, x.data() + r * 784};
+        };
+        EXPECT_THROW(trainer.step(32, broken), std::runtime_error);
+        EXPECT_TRUE(std::isfinite(trainer.step(x, x)));
+    }
 }
 
 }  // namespace

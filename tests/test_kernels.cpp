@@ -43,7 +43,7 @@ TYPED_TEST_SUITE(Kernels, tn::testing::Archs);
 
 // Row counts that leave every kind of block: six, four and two rows (AVX-512) and single rows.
 TYPED_TEST(Kernels, MatmulBroadcastMatchesReference) {
-    for (std::size_t m : {1, 2, 5, 8, 9, 10, 13, 14})
+    for (std::size_t m : {1, 2, 3, 5, 6, 8, 9, 10, 11, 12, 13, 14})
         for (std::size_t n : awkward_sizes)
             for (std::size_t depth : {1, 6, 17})
                 for (bool transposed : {false, true})

@@ -66,7 +66,9 @@ public:
     typename Optimizer::State& optimizer_state() { return state_; }
     // The first thread's workspace: after a single-threaded step it holds that step's activations.
     Workspace<M, Capacity>& workspace() { return shares_[0]->workspace; }
-    // The gradients summed over the threads, after compute_gradients() or backward().
+    // After compute_gradients(), the gradients summed over the threads; after
+    // backward(), that pass's. (A step leaves each thread's slice of the sum in
+    // that thread's own buffer, so after step() this is not the whole sum.)
     std::span<const float> gradients() const { return shares_[0]->gradients.span(); }
 
     // One step on rows of inputs and targets: forward, loss, backward, update.
@@ -74,7 +76,7 @@ public:
     // without updating, when the loss or a gradient is not finite.
     template <class Arch = kernels::native_arch>
     double step(std::span<const float> inputs, std::span<const float> targets) {
-        return step<Arch>(check_rows(inputs, targets), rows_of(inputs, targets));
+        return step<Arch>(check_rows(inputs, targets), row_in_spans(inputs, targets));
     }
 
     // The same on a batch given by where its rows already are: row_of(r) returns
@@ -123,7 +125,8 @@ public:
     double compute_gradients(std::span<const float> inputs, std::span<const float> targets) {
         const std::size_t rows = check_rows(inputs, targets);
         begin_batch(rows);
-        const double loss = run_shares<Arch>(rows_of(inputs, targets), false);
+        // Always on the team: this is for tests and tools, not timed steps.
+        const double loss = run_shares<Arch>(row_in_spans(inputs, targets), false);
         sum_gradients<Arch>(0, M::parameter_count, 0);
         return loss;
     }
@@ -152,7 +155,7 @@ private:
         }
     }
 
-    static auto rows_of(std::span<const float> inputs, std::span<const float> targets) {
+    static auto row_in_spans(std::span<const float> inputs, std::span<const float> targets) {
         return [inputs, targets](std::size_t r) {
             return BatchRow{inputs.data() + r * input_shape::size, targets.data() + r * output_shape::size};
         };
@@ -171,6 +174,7 @@ private:
     // Sums the shares' gradients over [first, last), in share order, into share into's.
     template <class Arch>
     void sum_gradients(std::size_t first, std::size_t last, std::size_t into) {
+        if (shares_.size() == 1) return;  // one share is its own sum
         std::array<const float*, max_threads> sources{};
         for (std::size_t t = 0; t < shares_.size(); ++t) sources[t] = shares_[t]->gradients.data() + first;
         kernels::sum_in_order<Arch>(shares_[into]->gradients.data() + first, sources.data(), shares_.size(),

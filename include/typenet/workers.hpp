@@ -5,7 +5,10 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
+#include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace typenet {
@@ -40,8 +43,15 @@ public:
         pending_.store(size_ - 1, std::memory_order_relaxed);
         generation_.fetch_add(1, std::memory_order_release);
         generation_.notify_all();
-        job(std::size_t{0});
+        // Whichever thread's call throws, the others finish with the job
+        // (which lives in the caller's frame) before the first exception goes on.
+        try {
+            job(std::size_t{0});
+        } catch (...) {
+            keep(std::current_exception());
+        }
         wait_until(pending_, [](std::size_t pending) { return pending == 0; });
+        if (failure_) std::rethrow_exception(std::exchange(failure_, nullptr));
     }
 
 private:
@@ -66,9 +76,18 @@ private:
             wait_until(generation_, [&](std::uint64_t generation) { return generation != seen; });
             seen = generation_.load(std::memory_order_acquire);
             if (stopping_) return;
-            call_(job_, index);
+            try {
+                call_(job_, index);
+            } catch (...) {
+                keep(std::current_exception());
+            }
             if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) pending_.notify_one();
         }
+    }
+
+    void keep(std::exception_ptr failure) {
+        const std::lock_guard lock(failure_mutex_);
+        if (!failure_) failure_ = failure;
     }
 
     std::size_t size_;
@@ -78,6 +97,8 @@ private:
     std::atomic<bool> stopping_{false};
     void* job_ = nullptr;
     void (*call_)(void*, std::size_t) = nullptr;
+    std::mutex failure_mutex_;
+    std::exception_ptr failure_;  // the first exception of the current job
 };
 
 }  // namespace typenet

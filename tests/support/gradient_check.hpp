@@ -6,6 +6,7 @@
 // A ReLU unit whose input sits within a step of 0 is a kink, where the
 // derivative does not exist: there the one-sided differences disagree with
 // each other, and the point is counted as a kink rather than as a failure.
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <span>

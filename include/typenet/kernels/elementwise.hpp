@@ -10,21 +10,21 @@
 
 namespace typenet::kernels {
 
-// dst[i] = sources[0][i] + sources[1][i] + ... + sources[n - 1][i], added in
-// that order whatever dst is (it may be one of the sources), over i < count.
+// dst[i] = sources[0][i] + sources[1][i] + ... + sources[source_count - 1][i],
+// added in that order whatever dst is (it may be one of the sources), over i < count.
 template <class Arch>
-void sum_in_order(float* dst, const float* const* sources, std::size_t n, std::size_t count) {
+void sum_in_order(float* dst, const float* const* sources, std::size_t source_count, std::size_t count) {
     using V = floats<Arch>;
     const std::size_t whole = vector_part<Arch>(count);
     std::size_t i = 0;
     for (; i < whole; i += lanes<Arch>) {
         V sum = V::load_unaligned(sources[0] + i);
-        for (std::size_t s = 1; s < n; ++s) sum += V::load_unaligned(sources[s] + i);
+        for (std::size_t s = 1; s < source_count; ++s) sum += V::load_unaligned(sources[s] + i);
         sum.store_unaligned(dst + i);
     }
     for (; i < count; ++i) {
         float sum = sources[0][i];
-        for (std::size_t s = 1; s < n; ++s) sum += sources[s][i];
+        for (std::size_t s = 1; s < source_count; ++s) sum += sources[s][i];
         dst[i] = sum;
     }
 }

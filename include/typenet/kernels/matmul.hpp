@@ -87,7 +87,7 @@ template <class Arch, std::size_t Rows, class Steps>
 inline void broadcast_row_block(std::size_t n, Steps steps, Strided a, const float* b, std::size_t ldb, float* c,
                                 std::size_t ldc, bool accumulate) {
     constexpr std::size_t W = lanes<Arch>;
-    // Vectors per tile: 16 accumulators with 4 rows, 8 chains with one.
+    // Vectors per tile: 4 (16 or 24 accumulators with 4 or 6 rows), 8 chains with one row.
     constexpr std::size_t block = Rows == 1 ? 8 : 4;
     const std::size_t vectors = n / W;
     const std::size_t blocked = vectors / block * block;
@@ -129,10 +129,6 @@ inline void broadcast_single_row(std::size_t n, std::size_t depth, Strided a, co
     }
     broadcast_row_block<Arch, 1>(n, ListedSteps{nonzero, count}, a, b, ldb, c, 0, accumulate);
 }
-
-}  // namespace detail
-
-namespace detail {
 
 // Blocks of Rows rows; after blocks of six, one of four and one of two take
 // what they can; the last rows go one by one.
