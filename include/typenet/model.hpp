@@ -215,16 +215,18 @@ public:
         // The first layer reads the input where it is (copying one image costs
         // a tenth of a dense inference), unless the part has no work (its output
         // is its input) or would overwrite it (the input is one of this
-        // workspace's later activations).
+        // workspace's later activations, or its scratch).
         bool in_place = graph::buffer_of[Last] != graph::buffer_of[First];
-        const auto address = [](const float* p) { return reinterpret_cast<std::uintptr_t>(p); };
-        for (std::size_t i = First + 1; i <= Last; ++i) {
-            const float* written = workspace.activation(i);
+        const auto overlaps_input = [&](const float* first_written, std::size_t count) {
+            const auto address = [](const float* p) { return reinterpret_cast<std::uintptr_t>(p); };
+            return address(inputs.data()) < address(first_written + count) &&
+                   address(first_written) < address(inputs.data() + inputs.size());
+        };
+        if (overlaps_input(workspace.scratch(), graph::scratch_floats)) in_place = false;
+        for (std::size_t i = First + 1; i <= Last; ++i)
             if (graph::buffer_of[i] != graph::buffer_of[First] &&
-                address(inputs.data()) < address(written + rows * graph::activation_sizes[i]) &&
-                address(written) < address(inputs.data() + inputs.size()))
+                overlaps_input(workspace.activation(i), rows * graph::activation_sizes[i]))
                 in_place = false;
-        }
         float* first = workspace.activation(First);
         if (!in_place && inputs.data() != first) std::memmove(first, inputs.data(), inputs.size_bytes());
         forward<First, Last, Arch>(parameters_, workspace, in_place ? inputs.data() : first, rows);
