@@ -124,13 +124,13 @@ TEST(Dispatch, KeepsTheFasterWay) {
     for (const bool caller_is_faster : {true, false}) {
         tn::Dispatch dispatch;
         std::size_t alone_steps = 0;
-        for (std::size_t step = 0; step < 2048; ++step) {
+        for (std::size_t step = 0; step < 4096; ++step) {
             const bool alone = dispatch.alone();
             alone_steps += alone;
             dispatch.record(alone == caller_is_faster ? 1e-4 : 2e-4);
         }
-        // Each period of 512 steps probes 8 steps each way.
-        EXPECT_EQ(alone_steps, caller_is_faster ? 2048u - 4 * 8 : 4u * 8) << caller_is_faster;
+        // Each period of 1024 steps probes 4 steps each way.
+        EXPECT_EQ(alone_steps, caller_is_faster ? 4096u - 4 * 4 : 4u * 4) << caller_is_faster;
     }
     tn::Dispatch team(tn::Dispatch::Mode::team), caller(tn::Dispatch::Mode::caller);
     for (int step = 0; step < 20; ++step) {
