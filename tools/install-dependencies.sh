@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   g++ clang cmake make pkg-config
   libxsimd-dev libfmt-dev googletest libgtest-dev libgmock-dev libbenchmark-dev
-  zlib1g-dev libpng-dev libcli11-dev nlohmann-json3-dev libclang-rt-14-dev
+  zlib1g-dev libpng-dev libcli11-dev nlohmann-json3-dev libclang-rt-14-dev valgrind
   dataset-fashion-mnist
 )
 

@@ -9,7 +9,9 @@
 
 #include <xsimd/xsimd.hpp>
 
-namespace typenet {
+#include "typenet/instruction_set.hpp"
+
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 struct Linear {
     static constexpr std::string_view name = "linear";

@@ -13,7 +13,9 @@
 #include <array>
 #include <cstddef>
 
-namespace typenet {
+#include "typenet/instruction_set.hpp"
+
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 class Dispatch {
 public:

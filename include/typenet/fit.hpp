@@ -12,11 +12,12 @@
 #include <fmt/format.h>
 
 #include "typenet/error.hpp"
+#include "typenet/instruction_set.hpp"
 #include "typenet/random.hpp"
 #include "typenet/samples.hpp"
 #include "typenet/trainer.hpp"
 
-namespace typenet {
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 struct EpochRecord {
     std::size_t epoch = 0;  // counted from 1

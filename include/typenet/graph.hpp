@@ -8,11 +8,12 @@
 #include <type_traits>
 #include <utility>
 
+#include "typenet/instruction_set.hpp"
 #include "typenet/layer.hpp"
 #include "typenet/memory.hpp"
 #include "typenet/type_list.hpp"
 
-namespace typenet {
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 namespace detail {
 

@@ -25,11 +25,12 @@
 #include <cstddef>
 #include <string_view>
 
+#include "typenet/instruction_set.hpp"
 #include "typenet/kernels/simd.hpp"
 #include "typenet/random.hpp"
 #include "typenet/shape.hpp"
 
-namespace typenet {
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 // Appears in compiler notes as typenet::layer_index<3>: the position in the model's layer list.
 template <std::size_t Index>

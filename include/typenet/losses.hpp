@@ -3,9 +3,10 @@
 #include <cstddef>
 #include <string_view>
 
+#include "typenet/instruction_set.hpp"
 #include "typenet/kernels/losses.hpp"
 
-namespace typenet {
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 // sum returns the sum of the per-element losses over count elements and, when
 // gradient is given, writes scale times each element's derivative into it:

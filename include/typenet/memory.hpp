@@ -8,7 +8,9 @@
 #include <new>
 #include <span>
 
-namespace typenet {
+#include "typenet/instruction_set.hpp"
+
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 // Every tensor starts on a cache line, which is also the widest vector (AVX-512).
 inline constexpr std::size_t alignment_bytes = 64;

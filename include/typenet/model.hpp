@@ -16,13 +16,14 @@
 
 #include "typenet/error.hpp"
 #include "typenet/graph.hpp"
+#include "typenet/instruction_set.hpp"
 #include "typenet/kernels/simd.hpp"
 #include "typenet/memory.hpp"
 #include "typenet/random.hpp"
 #include "typenet/shape.hpp"
 #include "typenet/type_list.hpp"
 
-namespace typenet {
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 template <class M, std::size_t Capacity>
 class Workspace;

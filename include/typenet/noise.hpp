@@ -5,9 +5,10 @@
 #include <span>
 #include <vector>
 
+#include "typenet/instruction_set.hpp"
 #include "typenet/random.hpp"
 
-namespace typenet {
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 inline std::vector<float> add_gaussian_noise(std::span<const float> images, float factor, Random& random) {
     std::vector<float> noisy(images.size());

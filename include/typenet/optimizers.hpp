@@ -6,10 +6,11 @@
 #include <cstdint>
 #include <span>
 
+#include "typenet/instruction_set.hpp"
 #include "typenet/kernels/optimizers.hpp"
 #include "typenet/memory.hpp"
 
-namespace typenet {
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 // Keras's defaults and Keras's update (bias corrections folded into the step size).
 struct Adam {

@@ -6,7 +6,9 @@
 #include <numbers>
 #include <span>
 
-namespace typenet {
+#include "typenet/instruction_set.hpp"
+
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 // What a stream of random numbers is for. One user seed feeds several
 // independent streams, so that, say, the shuffle does not replay the numbers

@@ -4,7 +4,9 @@
 #include <array>
 #include <cstddef>
 
-namespace typenet {
+#include "typenet/instruction_set.hpp"
+
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 // Dimensions as Keras writes them: (height, width, channels) for images,
 // (features) for flat vectors. No batch dimension: the batch is a runtime count.

@@ -20,11 +20,12 @@
 
 #include "typenet/dispatch.hpp"
 #include "typenet/error.hpp"
+#include "typenet/instruction_set.hpp"
 #include "typenet/kernels/elementwise.hpp"
 #include "typenet/model.hpp"
 #include "typenet/workers.hpp"
 
-namespace typenet {
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 // Appears in compiler notes with both shapes when a model's output and its targets differ.
 template <class OutputShape, class TargetShape>

@@ -4,7 +4,9 @@
 #include <cstddef>
 #include <type_traits>
 
-namespace typenet {
+#include "typenet/instruction_set.hpp"
+
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 template <class... Ts>
 struct TypeList {

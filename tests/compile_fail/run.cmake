@@ -1,7 +1,11 @@
 # Compiles SOURCE, which must fail, and checks that the compiler's output holds
-# every line the source announces with "// expect: ".
+# every line the source announces with "// expect: ". A "// flags: " line adds
+# compiler flags.
+file(STRINGS ${SOURCE} flags_line REGEX "^// flags: ")
+string(REPLACE "// flags: " "" flags "${flags_line}")
+separate_arguments(flags)
 execute_process(
-  COMMAND ${COMPILER} -std=c++20 -fsyntax-only -I${INCLUDE_DIR} ${SOURCE}
+  COMMAND ${COMPILER} -std=c++20 -fsyntax-only ${flags} -I${INCLUDE_DIR} ${SOURCE}
   RESULT_VARIABLE result OUTPUT_VARIABLE output ERROR_VARIABLE output)
 if(result EQUAL 0)
   message(FATAL_ERROR "${SOURCE} compiled, but it must not")

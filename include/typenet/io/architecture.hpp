@@ -16,10 +16,11 @@
 #include <string_view>
 #include <utility>
 
+#include "typenet/instruction_set.hpp"
 #include "typenet/layer.hpp"
 #include "typenet/type_list.hpp"
 
-namespace typenet::io {
+namespace typenet::inline TYPENET_ISA_NAMESPACE::io {
 
 // One tensor of a model: a layer's TensorInfo and where it starts in the
 // model's parameters() block (which pads between layers; the tensors do not).

@@ -16,8 +16,9 @@
 #include <unistd.h>     // close, fsync
 
 #include "typenet/error.hpp"
+#include "typenet/instruction_set.hpp"
 
-namespace typenet::io {
+namespace typenet::inline TYPENET_ISA_NAMESPACE::io {
 
 class AtomicFile {
 public:

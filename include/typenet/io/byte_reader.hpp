@@ -12,8 +12,9 @@
 #include <fmt/format.h>
 
 #include "typenet/error.hpp"
+#include "typenet/instruction_set.hpp"
 
-namespace typenet::io {
+namespace typenet::inline TYPENET_ISA_NAMESPACE::io {
 
 // "<name>: <problem>", as every typenet::io error reads.
 [[nodiscard]] inline DataError data_error(std::string_view name, std::string_view problem) {

@@ -23,8 +23,9 @@
 #include <sys/stat.h>  // fstat
 
 #include "typenet/error.hpp"
+#include "typenet/instruction_set.hpp"
 
-namespace typenet::io {
+namespace typenet::inline TYPENET_ISA_NAMESPACE::io {
 
 struct LabelledRows {
     std::vector<float> values;         // row after row, values_per_row each (the labels left out)

@@ -11,10 +11,11 @@
 #include <fmt/format.h>
 
 #include "typenet/error.hpp"
+#include "typenet/instruction_set.hpp"
 #include "typenet/io/architecture.hpp"
 #include "typenet/io/atomic_file.hpp"
 
-namespace typenet::io {
+namespace typenet::inline TYPENET_ISA_NAMESPACE::io {
 
 // Writes namespace `name` holding `parameters` (the model's whole aligned
 // block) and the architecture's signature, which the app can check at compile time.

@@ -26,8 +26,9 @@
 #include <zlib.h>
 
 #include "typenet/error.hpp"
+#include "typenet/instruction_set.hpp"
 
-namespace typenet::io {
+namespace typenet::inline TYPENET_ISA_NAMESPACE::io {
 
 // Images row-major, one after the other; each byte b read as b / 255.0f.
 struct Images {

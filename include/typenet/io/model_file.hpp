@@ -33,12 +33,13 @@
 #include <zlib.h>      // crc32
 
 #include "typenet/error.hpp"
+#include "typenet/instruction_set.hpp"
 #include "typenet/io/architecture.hpp"
 #include "typenet/io/atomic_file.hpp"
 #include "typenet/io/byte_reader.hpp"
 #include "typenet/memory.hpp"
 
-namespace typenet::io {
+namespace typenet::inline TYPENET_ISA_NAMESPACE::io {
 
 // PNG's design: a high byte catches 7-bit transfers, \r\n and \n catch
 // line-ending conversions, and \x1a stops a DOS `type`.

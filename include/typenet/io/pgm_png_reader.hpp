@@ -18,9 +18,10 @@
 #include <fmt/format.h>
 
 #include "typenet/error.hpp"
+#include "typenet/instruction_set.hpp"
 #include "typenet/io/png.hpp"
 
-namespace typenet::io {
+namespace typenet::inline TYPENET_ISA_NAMESPACE::io {
 
 inline constexpr std::size_t max_image_side = 1 << 14;
 

@@ -15,9 +15,10 @@
 #include <png.h>
 
 #include "typenet/error.hpp"
+#include "typenet/instruction_set.hpp"
 #include "typenet/io/atomic_file.hpp"
 
-namespace typenet::io {
+namespace typenet::inline TYPENET_ISA_NAMESPACE::io {
 
 // Row-major pixels, 0 black to 1 white.
 struct GrayImage {

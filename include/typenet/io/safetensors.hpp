@@ -36,12 +36,13 @@
 #include <fmt/ranges.h>  // fmt::join
 
 #include "typenet/error.hpp"
+#include "typenet/instruction_set.hpp"
 #include "typenet/io/architecture.hpp"
 #include "typenet/io/byte_reader.hpp"
 #include "typenet/io/model_file.hpp"
 #include "typenet/memory.hpp"
 
-namespace typenet::io {
+namespace typenet::inline TYPENET_ISA_NAMESPACE::io {
 
 // The largest header a reader believes, as in the safetensors library itself.
 inline constexpr std::uint64_t max_safetensors_header_bytes = 100'000'000;

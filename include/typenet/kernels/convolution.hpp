@@ -9,9 +9,10 @@
 #include <cstddef>
 #include <cstring>
 
+#include "typenet/instruction_set.hpp"
 #include "typenet/kernels/elementwise.hpp"
 
-namespace typenet::kernels {
+namespace typenet::inline TYPENET_ISA_NAMESPACE::kernels {
 
 struct WindowGeometry {
     std::size_t wide_height, wide_width;

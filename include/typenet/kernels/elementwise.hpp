@@ -6,9 +6,10 @@
 #include <cstddef>
 #include <type_traits>
 
+#include "typenet/instruction_set.hpp"
 #include "typenet/kernels/simd.hpp"
 
-namespace typenet::kernels {
+namespace typenet::inline TYPENET_ISA_NAMESPACE::kernels {
 
 // dst[i] = sources[0][i] + sources[1][i] + ... + sources[source_count - 1][i],
 // added in that order whatever dst is (it may be one of the sources), over i < count.

@@ -5,9 +5,10 @@
 #include <cmath>
 #include <cstddef>
 
+#include "typenet/instruction_set.hpp"
 #include "typenet/kernels/simd.hpp"
 
-namespace typenet::kernels {
+namespace typenet::inline TYPENET_ISA_NAMESPACE::kernels {
 
 // Returns sum (y - t)^2; when gradient is given, writes scale * 2 (y - t) into it.
 template <class Arch>

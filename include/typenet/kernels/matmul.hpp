@@ -11,9 +11,10 @@
 #include <type_traits>
 #include <utility>
 
+#include "typenet/instruction_set.hpp"
 #include "typenet/kernels/simd.hpp"
 
-namespace typenet::kernels {
+namespace typenet::inline TYPENET_ISA_NAMESPACE::kernels {
 
 struct Strided {
     const float* data;

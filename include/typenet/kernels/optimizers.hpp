@@ -3,9 +3,10 @@
 #include <cmath>
 #include <cstddef>
 
+#include "typenet/instruction_set.hpp"
 #include "typenet/kernels/simd.hpp"
 
-namespace typenet::kernels {
+namespace typenet::inline TYPENET_ISA_NAMESPACE::kernels {
 
 // Keras's Adam: m += (g - m)(1 - b1); v += (g^2 - v)(1 - b2); w -= alpha m / (sqrt(v) + eps),
 // with the bias corrections folded into alpha by the caller.

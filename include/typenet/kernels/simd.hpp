@@ -1,12 +1,15 @@
 #pragma once
 // Every kernel is a template on the instruction set (an xsimd architecture),
-// so translation units built with different -march flags instantiate
-// different functions and never break the one-definition rule. Callers that
-// do not say otherwise get the best set their own compiler flags allow.
+// so one build can run and test each set it supports. Callers that do not say
+// otherwise get the best set their own compiler flags allow. (What keeps units
+// built with different -march flags apart is the namespace of
+// instruction_set.hpp, not this parameter: see there.)
 #include <cstddef>
 #include <type_traits>
 
 #include <xsimd/xsimd.hpp>
+
+#include "typenet/instruction_set.hpp"
 
 // Loops over a tile of registers must be unrolled for the tile to stay in
 // registers. GCC unrolls them at -O3 but not at -O2, where a product kernel
@@ -17,7 +20,7 @@
 #define TYPENET_UNROLL _Pragma("GCC unroll 16")
 #endif
 
-namespace typenet::kernels {
+namespace typenet::inline TYPENET_ISA_NAMESPACE::kernels {
 
 using native_arch = xsimd::default_arch;
 

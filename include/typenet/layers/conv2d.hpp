@@ -7,12 +7,13 @@
 #include <cstddef>
 
 #include "typenet/activations.hpp"
+#include "typenet/instruction_set.hpp"
 #include "typenet/kernels/convolution.hpp"
 #include "typenet/kernels/elementwise.hpp"
 #include "typenet/kernels/matmul.hpp"
 #include "typenet/layer.hpp"
 
-namespace typenet {
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 // Output size ceil(in / stride); the padding needed for that is split with
 // the smaller half before, as TensorFlow does.

@@ -5,11 +5,12 @@
 #include <cstddef>
 
 #include "typenet/activations.hpp"
+#include "typenet/instruction_set.hpp"
 #include "typenet/kernels/elementwise.hpp"
 #include "typenet/kernels/matmul.hpp"
 #include "typenet/layer.hpp"
 
-namespace typenet {
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 template <std::size_t Units, Activation Act = Linear>
 struct Dense {

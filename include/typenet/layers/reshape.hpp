@@ -4,9 +4,10 @@
 #include <array>
 #include <cstddef>
 
+#include "typenet/instruction_set.hpp"
 #include "typenet/layer.hpp"
 
-namespace typenet {
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 template <class In, class Out, std::string_view const& Kind>
 struct ViewLayer {
