@@ -1,15 +1,24 @@
 #!/usr/bin/env bash
-# Installs, from Debian 12's own packages, whatever typenet's build, tests and
-# samples need and this machine lacks. Safe to run again: it installs nothing
-# that is already there.
+# Installs, from Debian 12's own packages, what this machine lacks for one of
+# two jobs: "main" (build and run the samples) or "tests" (everything the test
+# command builds and runs: clang, GoogleTest, Google Benchmark, valgrind, the
+# sanitizers' runtime). Safe to run again: it installs nothing already there.
 set -euo pipefail
 
-packages=(
-  g++ clang cmake make pkg-config
-  libxsimd-dev libfmt-dev googletest libgtest-dev libgmock-dev libbenchmark-dev
-  zlib1g-dev libpng-dev libcli11-dev nlohmann-json3-dev libclang-rt-14-dev valgrind
+main_packages=(
+  g++ cmake make pkg-config
+  libxsimd-dev libfmt-dev zlib1g-dev libpng-dev libcli11-dev nlohmann-json3-dev
   dataset-fashion-mnist
 )
+test_packages=(
+  clang googletest libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev valgrind
+)
+
+case "${1:-tests}" in
+  main) packages=("${main_packages[@]}") ;;
+  tests) packages=("${main_packages[@]}" "${test_packages[@]}") ;;
+  *) echo "usage: $0 [main|tests]" >&2; exit 2 ;;
+esac
 
 missing=()
 for package in "${packages[@]}"; do

@@ -6,7 +6,7 @@
 # ThreadSanitizer, and every fuzz target for a short bounded time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash tools/install-dependencies.sh
+bash tools/install-dependencies.sh tests
 
 run_suite() {  # build directory, C++ compiler, extra cmake arguments...
   local dir=$1 compiler=$2
