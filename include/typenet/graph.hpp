@@ -29,9 +29,20 @@ struct infer_shapes {
     using type = TypeList<In>;
     static constexpr bool ok = true;
 };
+// A layer is accepted when its type has the members every layer has, it takes
+// its input, and bound to that input it keeps the contract (layer.hpp); each
+// check runs only if the one before it passed.
+template <std::size_t Index, class In, class Layer>
+constexpr bool accepts() {
+    using index = layer_index<Index>;
+    if constexpr (!layer_type_check<index, Layer, In>::value) return false;
+    else if constexpr (!Layer::template input_check<index, In>::value) return false;
+    else return layer_contract<index, typename Layer::template Bound<In>>::value;
+}
+
 template <std::size_t Index, class In, class Layer, class... Rest>
 struct infer_shapes<Index, In, Layer, Rest...> {
-    static constexpr bool accepted = Layer::template input_check<layer_index<Index>, In>::value;
+    static constexpr bool accepted = accepts<Index, In, Layer>();
     using next = std::conditional_t<accepted,
                                     infer_shapes<Index + 1, typename std::conditional_t<accepted, output_of<Layer, In>,
                                                                                          std::type_identity<In>>::type,

@@ -51,18 +51,103 @@ struct TensorInfo {
     }
 };
 
+// The contract, one requirement at a time, so that a layer that breaks it is
+// told which part (see layer_contract below).
 template <class B>
-concept BoundLayer = requires(const float* cp, float* p, std::size_t rows, Random& random) {
+concept HasShapes = requires {
     requires is_shape<typename B::input_shape>;
     requires is_shape<typename B::output_shape>;
+};
+template <class B>
+concept HasSizes = requires {
     { B::parameter_count } -> std::convertible_to<std::size_t>;
-    { B::is_view } -> std::convertible_to<bool>;
     { B::scratch_floats } -> std::convertible_to<std::size_t>;
+    { B::is_view } -> std::convertible_to<bool>;
+};
+template <class B>
+concept HasKind = requires {
     { B::kind } -> std::convertible_to<std::string_view>;
-    B::tensors;
-    B::initialize(p, random);
-    B::template forward<xsimd::default_arch>(cp, cp, p, rows, p);
-    B::template backward<xsimd::default_arch>(cp, cp, cp, p, p, p, rows, p);
+};
+template <class B>
+concept HasTensors = requires {
+    { B::tensors.size() } -> std::convertible_to<std::size_t>;
+    { B::tensors[0] } -> std::convertible_to<const TensorInfo&>;
+};
+template <class B>
+concept HasInitialize = requires(float* p, Random& random) { B::initialize(p, random); };
+template <class B>
+concept HasForward = requires(const float* cp, float* p, std::size_t rows) {
+    B::template forward<kernels::native_arch>(cp, cp, p, rows, p);
+};
+template <class B>
+concept HasBackward = requires(const float* cp, float* p, std::size_t rows) {
+    B::template backward<kernels::native_arch>(cp, cp, cp, p, p, p, rows, p);
+};
+
+// Whether the tensors lie inside [0, parameter_count) without overlapping and
+// fill it: every parameter belongs to exactly one tensor, so files and
+// optimizers that go by tensors see every parameter once.
+template <std::size_t N>
+constexpr bool tensors_cover(const std::array<TensorInfo, N>& tensors, std::size_t parameter_count) {
+    std::size_t total = 0;
+    for (std::size_t i = 0; i < N; ++i) {
+        if (tensors[i].offset + tensors[i].size() > parameter_count) return false;
+        for (std::size_t j = 0; j < i; ++j)
+            if (tensors[i].offset < tensors[j].offset + tensors[j].size() &&
+                tensors[j].offset < tensors[i].offset + tensors[i].size())
+                return false;
+        total += tensors[i].size();
+    }
+    return total == parameter_count;
+}
+
+template <class B>
+concept BoundLayer = HasShapes<B> && HasSizes<B> && HasKind<B> && HasTensors<B> && HasInitialize<B> &&
+                     HasForward<B> && HasBackward<B> && tensors_cover(B::tensors, B::parameter_count);
+
+// Checked where a model binds each layer to its input. When a layer breaks the
+// contract, the compiler's note names it as
+// layer_contract<layer_index<I>, TheLayer<...>::Bound<Shape<...>>> above a
+// sentence that says which member is missing or wrong.
+template <class Index, class B>
+struct layer_contract {
+    static constexpr bool shapes = HasShapes<B>;
+    static_assert(shapes, "typenet: a layer's Bound must declare input_shape and output_shape as Shape<...>");
+    static constexpr bool sizes = HasSizes<B>;
+    static_assert(sizes, "typenet: a layer's Bound must declare parameter_count, scratch_floats (std::size_t) and "
+                         "is_view (bool)");
+    static constexpr bool kind = HasKind<B>;
+    static_assert(kind, "typenet: a layer's Bound must declare its kind, a std::string_view such as \"Dense\"");
+    static constexpr bool tensors = HasTensors<B>;
+    static_assert(tensors, "typenet: a layer's Bound must declare tensors, a std::array<TensorInfo, N> (N may be 0)");
+    static constexpr bool initialize = HasInitialize<B>;
+    static_assert(initialize, "typenet: a layer's Bound must have static void initialize(float* params, Random&)");
+    static constexpr bool forward = HasForward<B>;
+    static_assert(forward, "typenet: a layer's Bound must have template <class Arch> static void forward(const "
+                           "float* params, const float* x, float* y, std::size_t rows, float* scratch)");
+    static constexpr bool backward = HasBackward<B>;
+    static_assert(backward, "typenet: a layer's Bound must have template <class Arch> static void backward(const "
+                            "float* params, const float* x, const float* y, float* dy, float* dx, float* "
+                            "grad_params, std::size_t rows, float* scratch)");
+    static constexpr bool covered = [] {
+        if constexpr (sizes && tensors) return tensors_cover(B::tensors, B::parameter_count);
+        else return true;
+    }();
+    static_assert(covered, "typenet: a layer's tensors must cover its parameter_count floats exactly once (no gap, "
+                           "no overlap)");
+    static constexpr bool value = shapes && sizes && kind && tensors && initialize && forward && backward && covered;
+};
+
+// A layer type itself (the description in the model's list) has input_check
+// and Bound templates; checked before anything is asked of either.
+template <class Index, class Layer, class In>
+struct layer_type_check {
+    static constexpr bool value = requires {
+        { Layer::template input_check<Index, In>::value } -> std::convertible_to<bool>;
+        typename Layer::template Bound<In>;
+    };
+    static_assert(value, "typenet: a layer type must have template <class Index, class In> struct input_check "
+                         "(with a bool value) and template <class In> struct (or alias) Bound");
 };
 
 // Glorot (Xavier) uniform, Keras's default kernel initializer.
