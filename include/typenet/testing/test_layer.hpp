@@ -1,0 +1,197 @@
+#pragma once
+// test_layer: checks one layer, bound to an input shape, against the layer
+// contract and against central differences, in the spirit of dlib's
+// test_layer. For your own layers as much as for ours:
+//
+//   const auto report = tn::testing::test_layer<MyLayer, tn::Shape<5, 4, 3>>();
+//   EXPECT_TRUE(report.passed()) << report.summary();   // or assert(report.passed())
+//
+// The loss is a fixed random projection of the output, L = sum r_i y_i, so
+// dL/dy = r reaches every output. Backward must write (not add to) dx and the
+// parameter gradients: both are filled with NaN before it runs, so a backward
+// that adds, or skips an element, leaves NaN and fails. Forward must write
+// every output: y is filled with NaN before it runs too.
+//
+// Each derivative is retried at four step sizes before it fails. Where the
+// layer has a kink (a ReLU's input within a step of 0) the derivative does not
+// exist: the one-sided differences disagree, and the point is counted as a
+// kink rather than a failure. A smooth but wrong derivative cannot hide so (its
+// one-sided differences agree with each other), but a layer whose forward
+// jumps everywhere could: a report with more than 5% kinks fails. (One layer
+// on its own has more points near a kink than a whole model: each weight of
+// a ReLU convolution feeds a hundred units or more.)
+// Tensors and inputs of more than max_points elements are checked on a
+// seeded random subset of that many.
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <numeric>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "typenet/instruction_set.hpp"
+#include "typenet/layer.hpp"
+#include "typenet/memory.hpp"
+#include "typenet/random.hpp"
+
+namespace typenet::inline TYPENET_ISA_NAMESPACE::testing {
+
+struct LayerTestOptions {
+    std::uint64_t seed = 1;
+    std::size_t rows = 2;
+    std::size_t max_points = 400;  // per tensor, and for the input
+};
+
+struct LayerTestReport {
+    std::string layer;  // e.g. "Conv2D (5,4,3) -> (3,2,8)"
+    std::size_t checked = 0;
+    std::size_t kinks = 0;
+    std::vector<std::string> failures;  // e.g. "kernel (2,1,0,5): analytic 0.31, numeric 0.12"
+
+    bool passed() const { return failures.empty() && kinks * 20 <= checked; }
+    std::string summary() const {
+        std::string text = fmt::format("{}: {} derivatives checked, {} at kinks, {} wrong", layer, checked, kinks,
+                                       failures.size());
+        if (kinks * 20 > checked) text += "; more than 5% of the points sit at kinks, too many to trust the check";
+        for (std::size_t i = 0; i < std::min<std::size_t>(failures.size(), 10); ++i) text += "\n  " + failures[i];
+        if (failures.size() > 10) text += fmt::format("\n  ... and {} more", failures.size() - 10);
+        return text;
+    }
+};
+
+namespace detail {
+
+inline bool derivatives_agree(double numeric, double analytic) {
+    return std::abs(numeric - analytic) <= 2e-3 + 2e-2 * std::max(std::abs(numeric), std::abs(analytic));
+}
+
+// "(2,1,0,5)": the position of flat index i in dims (row-major).
+template <std::size_t N>
+std::string position(std::size_t i, const std::array<std::size_t, N>& dims, std::size_t rank) {
+    std::array<std::size_t, N> at{};
+    for (std::size_t d = rank; d-- > 0;) {
+        at[d] = i % dims[d];
+        i /= dims[d];
+    }
+    std::string text = "(";
+    for (std::size_t d = 0; d < rank; ++d) text += fmt::format("{}{}", d ? "," : "", at[d]);
+    return text + ")";
+}
+
+template <class S>
+std::string shape_text() {
+    std::string text = "(";
+    for (std::size_t d = 0; d < S::rank; ++d) text += fmt::format("{}{}", d ? "," : "", S::dims[d]);
+    return text + ")";
+}
+
+// All of [0, n), or max_points of them drawn without repeats.
+inline std::vector<std::size_t> points_to_check(std::size_t n, std::size_t max_points, Random& random) {
+    std::vector<std::size_t> points(n);
+    std::iota(points.begin(), points.end(), std::size_t{0});
+    if (n <= max_points) return points;
+    for (std::size_t k = 0; k < max_points; ++k) std::swap(points[k], points[k + random.below(n - k)]);
+    points.resize(max_points);
+    std::sort(points.begin(), points.end());
+    return points;
+}
+
+}  // namespace detail
+
+template <class Layer, class InputShape, class Arch = kernels::native_arch>
+LayerTestReport test_layer(const LayerTestOptions& options = {}) {
+    using B = typename Layer::template Bound<InputShape>;
+    static_assert(BoundLayer<B>, "typenet: test_layer needs a layer that keeps the contract of layer.hpp");
+    using Out = typename B::output_shape;
+    const std::size_t rows = options.rows;
+    const std::size_t in_size = rows * InputShape::size, out_size = rows * Out::size;
+    constexpr float not_written = std::numeric_limits<float>::quiet_NaN();
+
+    LayerTestReport report;
+    report.layer = fmt::format("{} {} -> {}", B::kind, detail::shape_text<InputShape>(), detail::shape_text<Out>());
+    if constexpr (B::is_view) {
+        // A view computes nothing: its output is its input's buffer, seen with another shape.
+        if (InputShape::size != Out::size)
+            report.failures.push_back(fmt::format("a view must keep the size of its input ({} -> {} floats)",
+                                                  InputShape::size, Out::size));
+        return report;
+    } else {
+        Random random(options.seed);
+        AlignedFloats params(B::parameter_count), grad(B::parameter_count), x(in_size), y(out_size), dy(out_size),
+            dx(in_size), scratch(B::scratch_floats);
+        B::initialize(params.data(), random);
+        std::vector<float> projection(out_size);
+        for (std::size_t i = 0; i < in_size; ++i) x[i] = random.uniform(-1.0f, 1.0f);
+        for (auto& r : projection) r = random.uniform(-1.0f, 1.0f);
+        // Biases start at zero; a little of everything makes every parameter matter.
+        for (std::size_t i = 0; i < B::parameter_count; ++i) params[i] += random.uniform(-0.1f, 0.1f);
+
+        auto loss = [&] {
+            std::fill_n(y.data(), out_size, not_written);
+            B::template forward<Arch>(params.data(), x.data(), y.data(), rows, scratch.data());
+            double sum = 0.0;
+            for (std::size_t i = 0; i < out_size; ++i) sum += double(projection[i]) * y[i];
+            return sum;
+        };
+        loss();
+        for (std::size_t i = 0; i < out_size; ++i)
+            if (std::isnan(y[i])) {
+                report.failures.push_back(
+                    fmt::format("forward did not write output {}", detail::position(i, std::array{rows, Out::size}, 2)));
+                return report;
+            }
+        std::copy(projection.begin(), projection.end(), dy.data());
+        std::fill_n(dx.data(), in_size, not_written);
+        std::fill_n(grad.data(), B::parameter_count, not_written);
+        B::template backward<Arch>(params.data(), x.data(), y.data(), dy.data(), dx.data(), grad.data(), rows,
+                                   scratch.data());
+        const std::vector<float> analytic_params(grad.data(), grad.data() + B::parameter_count),
+            analytic_input(dx.data(), dx.data() + in_size);
+
+        auto check = [&](float& value, double analytic, const std::string& what) {
+            ++report.checked;
+            if (std::isnan(analytic)) {
+                report.failures.push_back(fmt::format("{}: backward did not write its gradient (or added to it: "
+                                                      "backward must write, not accumulate)",
+                                                      what));
+                return;
+            }
+            const float saved = value;
+            const double center = loss();
+            bool agree = false, kink = false;
+            double numeric = 0.0;
+            for (const float step : {1e-3f, 3e-3f, 3e-4f, 1e-4f}) {
+                value = saved + step;
+                const double plus = loss();
+                value = saved - step;
+                const double minus = loss();
+                value = saved;
+                numeric = (plus - minus) / (2.0 * step);
+                if ((agree = detail::derivatives_agree(numeric, analytic))) break;
+                kink = kink || !detail::derivatives_agree((plus - center) / step, (center - minus) / step);
+            }
+            if (!agree && kink) ++report.kinks;
+            else if (!agree)
+                report.failures.push_back(fmt::format("{}: analytic {:.6g}, numeric {:.6g}", what, analytic, numeric));
+        };
+        for (const TensorInfo& tensor : B::tensors)
+            for (std::size_t i : detail::points_to_check(tensor.size(), options.max_points, random))
+                check(params[tensor.offset + i], analytic_params[tensor.offset + i],
+                      fmt::format("{} {}", tensor.name, detail::position(i, tensor.dims, tensor.rank)));
+        std::array<std::size_t, InputShape::rank + 1> input_dims{rows};
+        std::copy(InputShape::dims.begin(), InputShape::dims.end(), input_dims.begin() + 1);
+        for (std::size_t i : detail::points_to_check(in_size, options.max_points, random))
+            check(x[i], analytic_input[i],
+                  fmt::format("input {}", detail::position(i, input_dims, InputShape::rank + 1)));
+        return report;
+    }
+}
+
+}  // namespace typenet::testing

@@ -1,0 +1,116 @@
+// test_layer over every layer we ship, at odd and even sizes and 1, 3, 8 and
+// 16 channels; a layer of the user's own; and test_layer catching a wrong
+// backward and one that adds to its gradients instead of writing them.
+#include <algorithm>
+#include <array>
+
+#include <gtest/gtest.h>
+
+#include "typenet/testing/test_layer.hpp"
+#include "typenet/typenet.hpp"
+
+namespace tn = typenet;
+using tn::testing::test_layer;
+
+namespace {
+
+// y = x * factor[c] per channel c (the last axis), one trained factor per
+// channel, initialized to 1. How the backward goes wrong is the test's choice.
+enum class Mistake { none, doubled_factor_gradient, adds_to_input_gradient };
+
+template <Mistake mistake = Mistake::none>
+struct Scale {
+    template <class Index, class In>
+    struct input_check {
+        static constexpr bool value = true;
+    };
+    template <class In>
+    struct Bound {
+        static constexpr std::string_view kind = "Scale";
+        static constexpr std::size_t channels = In::dims[In::rank - 1];
+        using input_shape = In;
+        using output_shape = In;
+        static constexpr std::size_t parameter_count = channels, scratch_floats = 0;
+        static constexpr bool is_view = false;
+        static constexpr std::array<tn::TensorInfo, 1> tensors{{{"factor", 0, 1, {channels, 0, 0, 0}}}};
+        static void initialize(float* params, tn::Random&) { std::fill_n(params, channels, 1.0f); }
+        template <class Arch>
+        static void forward(const float* params, const float* x, float* y, std::size_t rows, float*) {
+            for (std::size_t i = 0; i < rows * In::size; ++i) y[i] = x[i] * params[i % channels];
+        }
+        template <class Arch>
+        static void backward(const float* params, const float* x, const float*, float* dy, float* dx,
+                             float* grad_params, std::size_t rows, float*) {
+            std::fill_n(grad_params, channels, 0.0f);
+            for (std::size_t i = 0; i < rows * In::size; ++i) grad_params[i % channels] += dy[i] * x[i];
+            if constexpr (mistake == Mistake::doubled_factor_gradient) grad_params[1] *= 2.0f;
+            if (!dx) return;
+            for (std::size_t i = 0; i < rows * In::size; ++i) {
+                if constexpr (mistake == Mistake::adds_to_input_gradient) dx[i] += dy[i] * params[i % channels];
+                else dx[i] = dy[i] * params[i % channels];
+            }
+        }
+    };
+};
+
+template <class Layer, class In>
+void expect_passes(tn::testing::LayerTestOptions options = {}) {
+    const auto report = test_layer<Layer, In>(options);
+    EXPECT_TRUE(report.passed()) << report.summary();
+    EXPECT_GT(report.checked, 0u) << report.summary();
+}
+
+}  // namespace
+
+TEST(TestLayer, Dense) {
+    expect_passes<tn::Dense<7, tn::Tanh>, tn::Shape<5>>();
+    expect_passes<tn::Dense<33, tn::Sigmoid>, tn::Shape<37>>();
+    expect_passes<tn::Dense<19, tn::ReLU>, tn::Shape<16>>({.seed = 3, .rows = 3});
+    expect_passes<tn::Dense<1, tn::Linear>, tn::Shape<8>>({.rows = 1});
+}
+
+TEST(TestLayer, Conv2D) {
+    expect_passes<tn::Conv2D<8, 3, 2, tn::Same, tn::Tanh>, tn::Shape<6, 6, 1>>();
+    expect_passes<tn::Conv2D<16, 3, 1, tn::Valid, tn::ReLU>, tn::Shape<7, 5, 3>>();
+    expect_passes<tn::Conv2D<3, 3, 2, tn::Same, tn::Sigmoid>, tn::Shape<5, 5, 16>>();
+    expect_passes<tn::Conv2D<1, 3, 1, tn::Same, tn::Linear>, tn::Shape<4, 6, 8>>();
+}
+
+TEST(TestLayer, Conv2DTranspose) {
+    expect_passes<tn::Conv2DTranspose<3, 3, 2, tn::Same, tn::Sigmoid>, tn::Shape<3, 3, 8>>();
+    expect_passes<tn::Conv2DTranspose<16, 3, 1, tn::Same, tn::Tanh>, tn::Shape<4, 3, 8>>();
+    expect_passes<tn::Conv2DTranspose<1, 3, 2, tn::Valid, tn::Linear>, tn::Shape<3, 4, 3>>();
+    expect_passes<tn::Conv2DTranspose<8, 3, 2, tn::Valid, tn::ReLU>, tn::Shape<5, 5, 16>>({.seed = 2});
+}
+
+TEST(TestLayer, TheNotebooksLargestLayersOnSeededSubsets) {
+    expect_passes<tn::Dense<64, tn::ReLU>, tn::Shape<784>>({.max_points = 300});
+    expect_passes<tn::Conv2DTranspose<16, 3, 2, tn::Same, tn::ReLU>, tn::Shape<14, 14, 8>>({.max_points = 300});
+}
+
+TEST(TestLayer, ViewsKeepTheirSize) {
+    const auto report = test_layer<tn::Reshape<2, 6>, tn::Shape<3, 4>>();
+    EXPECT_TRUE(report.passed()) << report.summary();
+}
+
+TEST(TestLayer, ALayerOfTheUsersOwn) {
+    expect_passes<Scale<>, tn::Shape<3, 2, 4>>();
+    expect_passes<Scale<>, tn::Shape<5>>();
+}
+
+TEST(TestLayer, CatchesAWrongBackward) {
+    const auto report = test_layer<Scale<Mistake::doubled_factor_gradient>, tn::Shape<2, 3>>();
+    std::printf("%s\n", report.summary().c_str());
+    EXPECT_FALSE(report.passed());
+    ASSERT_EQ(report.failures.size(), 1u) << report.summary();
+    EXPECT_NE(report.failures[0].find("factor (1): analytic"), std::string::npos) << report.failures[0];
+}
+
+TEST(TestLayer, CatchesABackwardThatAddsInsteadOfWriting) {
+    const auto report = test_layer<Scale<Mistake::adds_to_input_gradient>, tn::Shape<2, 3>>();
+    std::printf("%s\n", report.summary().c_str());
+    EXPECT_FALSE(report.passed());
+    EXPECT_EQ(report.failures.size(), 2u * 6u) << report.summary();  // every input element of both rows
+    EXPECT_NE(report.failures[0].find("input (0,0,0): backward did not write"), std::string::npos)
+        << report.failures[0];
+}
