@@ -1,5 +1,6 @@
 #pragma once
 // Losses as Keras reports them: the mean over every element of every real row.
+#include <concepts>
 #include <cstddef>
 #include <string_view>
 
@@ -7,6 +8,16 @@
 #include "typenet/kernels/losses.hpp"
 
 namespace typenet::inline TYPENET_ISA_NAMESPACE {
+
+// What the trainer and fit need of a loss: its name (in history.csv and the
+// progress line) and sum, as below.
+template <class L>
+concept LossFunction = requires(const float* y, const float* target, std::size_t count, float scale,
+                                float* gradient) {
+    { L::name } -> std::convertible_to<std::string_view>;
+    { L::template sum<kernels::native_arch>(y, target, count, scale, gradient) } -> std::convertible_to<double>;
+    { L::template sum<kernels::native_arch>(y, target, count) } -> std::convertible_to<double>;
+};
 
 // sum returns the sum of the per-element losses over count elements and, when
 // gradient is given, writes scale times each element's derivative into it:
@@ -32,5 +43,7 @@ struct MeanAbsoluteError {
 
 using MSE = MeanSquaredError;
 using MAE = MeanAbsoluteError;
+
+static_assert(LossFunction<MSE> && LossFunction<MAE>);
 
 }  // namespace typenet
