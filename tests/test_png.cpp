@@ -5,6 +5,7 @@
 #include <png.h>
 
 #include <cmath>
+#include <csetjmp>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -12,11 +13,15 @@
 #include <fstream>
 #include <iterator>
 #include <limits>
+#include <ostream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "typenet/io/atomic_file.hpp"
+#include "typenet/io/pgm_png_reader.hpp"
 
 namespace {
 
@@ -24,6 +29,7 @@ namespace fs = std::filesystem;
 using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::StartsWith;
 
 struct ReadBack {
     std::size_t width = 0;
@@ -209,5 +215,133 @@ TEST_F(PngTest, AtomicFileReportsAFailedWrite) {
     }
     EXPECT_TRUE(names().empty());
 }
+
+// ---- Reading grey images (io::read_gray_image) ----
+
+// How a PNG stores its samples: each kind of file read_gray_image reduces to grey.
+struct PngKind {
+    const char* name;
+    int color_type;
+    int bit_depth;
+    int interlace;
+};
+
+void PrintTo(const PngKind& kind, std::ostream* stream) { *stream << kind.name; }
+
+// The grey of pixel (x, y) of the test pattern: every value from 0 to 255 over 28x28 pixels, in no order an
+// interlacing pass could keep by chance.
+std::uint8_t pattern(std::size_t x, std::size_t y) { return static_cast<std::uint8_t>((x * 37 + y * 101 + x * y) % 256); }
+
+// The grey `kind` can hold nearest to `grey`, as read_gray_image returns it: fewer than 8 bits are scaled up.
+std::uint8_t stored_grey(const PngKind& kind, std::uint8_t grey) {
+    if (kind.color_type != PNG_COLOR_TYPE_GRAY || kind.bit_depth >= 8) return grey;
+    const int levels = (1 << kind.bit_depth) - 1;
+    return static_cast<std::uint8_t>((grey >> (8 - kind.bit_depth)) * (255 / levels));
+}
+
+// The bytes of one row of the pattern as `kind` lays them out: colours as equal red, green and blue (which
+// reduce to grey exactly), 16-bit samples as grey * 257, alpha anything (read_gray_image drops it).
+std::vector<png_byte> pattern_row(const PngKind& kind, std::size_t width, std::size_t y) {
+    std::vector<png_byte> row;
+    if (kind.color_type == PNG_COLOR_TYPE_GRAY && kind.bit_depth < 8) {
+        const int per_byte = 8 / kind.bit_depth;
+        row.assign((width + per_byte - 1) / per_byte, 0);
+        for (std::size_t x = 0; x < width; ++x) {
+            const int sample = pattern(x, y) >> (8 - kind.bit_depth);
+            row[x / per_byte] |= static_cast<png_byte>(sample << (8 - kind.bit_depth * (1 + int(x % per_byte))));
+        }
+        return row;
+    }
+    const bool colour = kind.color_type & PNG_COLOR_MASK_COLOR && kind.color_type != PNG_COLOR_TYPE_PALETTE;
+    const bool alpha = kind.color_type & PNG_COLOR_MASK_ALPHA;
+    for (std::size_t x = 0; x < width; ++x) {
+        const png_byte grey = pattern(x, y);
+        const auto sample = [&](png_byte value) {
+            row.push_back(value);
+            if (kind.bit_depth == 16) row.push_back(value);
+        };
+        for (int channel = 0; channel < (colour ? 3 : 1); ++channel) sample(grey);
+        if (alpha) sample(static_cast<png_byte>(x * 9));
+    }
+    return row;
+}
+
+// libpng's writer jumps here on an error: only trivially destructible locals in this frame.
+bool write_png_rows_of_kind(std::FILE* file, const PngKind& kind, png_uint_32 width, png_uint_32 height,
+                            png_bytepp rows, png_const_colorp palette) {
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
+    png_infop info = png != nullptr ? png_create_info_struct(png) : nullptr;
+    if (info == nullptr || setjmp(png_jmpbuf(png))) {
+        png_destroy_write_struct(&png, &info);
+        return false;
+    }
+    png_init_io(png, file);
+    png_set_IHDR(png, info, width, height, kind.bit_depth, kind.color_type, kind.interlace,
+                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    if (kind.color_type == PNG_COLOR_TYPE_PALETTE) png_set_PLTE(png, info, palette, 256);
+    png_set_rows(png, info, rows);
+    png_write_png(png, info, PNG_TRANSFORM_IDENTITY, nullptr);
+    png_destroy_write_struct(&png, &info);
+    return true;
+}
+
+// The pattern as a PNG of `kind`, written by libpng itself rather than by typenet's writer (which writes
+// 8-bit grey, not interlaced, only). A palette PNG's palette is the 256 greys, so its indices are the greys.
+void write_pattern_png(const fs::path& path, const PngKind& kind, std::size_t width, std::size_t height) {
+    std::vector<std::vector<png_byte>> rows;
+    std::vector<png_bytep> row_pointers;
+    for (std::size_t y = 0; y < height; ++y) rows.push_back(pattern_row(kind, width, y));
+    for (std::vector<png_byte>& row : rows) row_pointers.push_back(row.data());
+    std::vector<png_color> palette;
+    for (int grey = 0; grey < 256; ++grey) palette.push_back({png_byte(grey), png_byte(grey), png_byte(grey)});
+    std::FILE* file = std::fopen(path.c_str(), "wb");
+    ASSERT_NE(file, nullptr) << path;
+    const bool written = write_png_rows_of_kind(file, kind, static_cast<png_uint_32>(width),
+                                                static_cast<png_uint_32>(height), row_pointers.data(), palette.data());
+    ASSERT_EQ(std::fclose(file), 0) << path;
+    ASSERT_TRUE(written) << path;
+}
+
+class GrayImageKinds : public PngTest, public ::testing::WithParamInterface<PngKind> {};
+
+TEST_P(GrayImageKinds, EveryPixelOfThePatternReadsBack) {
+    const PngKind kind = GetParam();
+    constexpr std::size_t width = 28, height = 28;
+    const fs::path path = directory_ / "pattern.png";
+    write_pattern_png(path, kind, width, height);
+    const typenet::io::GrayImage image = typenet::io::read_gray_image(path);
+    ASSERT_EQ(image.width, width);
+    ASSERT_EQ(image.height, height);
+    ASSERT_EQ(image.pixels.size(), width * height);
+    std::size_t wrong = 0;
+    std::string first_wrong;
+    for (std::size_t y = 0; y < height; ++y) {
+        for (std::size_t x = 0; x < width; ++x) {
+            const float expected = static_cast<float>(stored_grey(kind, pattern(x, y))) / 255.0f;
+            const float got = image.pixels[y * width + x];
+            if (got != expected && wrong++ == 0)
+                first_wrong = fmt::format(" (the first at ({}, {}): {} where {} was written)", x, y, got, expected);
+        }
+    }
+    EXPECT_EQ(wrong, 0u) << wrong << " of " << width * height << " pixels are wrong" << first_wrong;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Png, GrayImageKinds,
+    ::testing::Values(PngKind{"Grey8", PNG_COLOR_TYPE_GRAY, 8, PNG_INTERLACE_NONE},
+                      PngKind{"Grey8Adam7", PNG_COLOR_TYPE_GRAY, 8, PNG_INTERLACE_ADAM7},
+                      PngKind{"Grey4", PNG_COLOR_TYPE_GRAY, 4, PNG_INTERLACE_NONE},
+                      PngKind{"Grey4Adam7", PNG_COLOR_TYPE_GRAY, 4, PNG_INTERLACE_ADAM7},
+                      PngKind{"Grey16", PNG_COLOR_TYPE_GRAY, 16, PNG_INTERLACE_NONE},
+                      PngKind{"Grey16Adam7", PNG_COLOR_TYPE_GRAY, 16, PNG_INTERLACE_ADAM7},
+                      PngKind{"GreyAlpha8", PNG_COLOR_TYPE_GRAY_ALPHA, 8, PNG_INTERLACE_NONE},
+                      PngKind{"Palette8", PNG_COLOR_TYPE_PALETTE, 8, PNG_INTERLACE_NONE},
+                      PngKind{"Palette8Adam7", PNG_COLOR_TYPE_PALETTE, 8, PNG_INTERLACE_ADAM7},
+                      PngKind{"Rgb8", PNG_COLOR_TYPE_RGB, 8, PNG_INTERLACE_NONE},
+                      PngKind{"Rgb8Adam7", PNG_COLOR_TYPE_RGB, 8, PNG_INTERLACE_ADAM7},
+                      PngKind{"Rgb16", PNG_COLOR_TYPE_RGB, 16, PNG_INTERLACE_NONE},
+                      PngKind{"RgbAlpha8", PNG_COLOR_TYPE_RGB_ALPHA, 8, PNG_INTERLACE_NONE},
+                      PngKind{"RgbAlpha8Adam7", PNG_COLOR_TYPE_RGB_ALPHA, 8, PNG_INTERLACE_ADAM7}),
+    [](const ::testing::TestParamInfo<PngKind>& info) { return std::string(info.param.name); });
 
 }  // namespace

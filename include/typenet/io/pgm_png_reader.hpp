@@ -97,10 +97,14 @@ inline bool decode_png_rows(std::FILE* file, png_structp png, png_infop info, st
     if (color == PNG_COLOR_TYPE_GRAY && png_get_bit_depth(png, info) < 8) png_set_expand_gray_1_2_4_to_8(png);
     if (color & PNG_COLOR_MASK_ALPHA || png_get_valid(png, info, PNG_INFO_tRNS)) png_set_strip_alpha(png);
     if (color & PNG_COLOR_MASK_COLOR || color == PNG_COLOR_TYPE_PALETTE) png_set_rgb_to_gray_fixed(png, 1, -1, -1);
+    // An Adam7 image comes as seven passes over the rows, each filling in
+    // more of their pixels; libpng merges them into whole rows only if asked.
+    const int passes = png_set_interlace_handling(png);
     png_read_update_info(png, info);
     if (png_get_rowbytes(png, info) != width) return false;
     pixels.resize(std::size_t(width) * height);
-    for (png_uint_32 y = 0; y < height; ++y) png_read_row(png, pixels.data() + std::size_t(y) * width, nullptr);
+    for (int pass = 0; pass < passes; ++pass)
+        for (png_uint_32 y = 0; y < height; ++y) png_read_row(png, pixels.data() + std::size_t(y) * width, nullptr);
     png_read_end(png, nullptr);
     return true;
 }
