@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <png.h>
+#include <sys/resource.h>  // getrusage
 
 #include <cmath>
 #include <csetjmp>
@@ -16,6 +17,8 @@
 #include <ostream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <tuple>
 #include <vector>
 
 #include <fmt/format.h>
@@ -30,6 +33,7 @@ using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
+using namespace std::string_view_literals;
 
 struct ReadBack {
     std::size_t width = 0;
@@ -56,6 +60,29 @@ ReadBack read_png(const fs::path& path) {
 std::string read_text(const fs::path& path) {
     std::ifstream in(path);
     return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void write_bytes(const fs::path& path, std::string_view bytes) {
+    std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+// The message of the DataError `action` throws; a test failure if it throws none.
+template <class Action>
+std::string data_error_message(Action&& action) {
+    try {
+        action();
+    } catch (const typenet::DataError& error) {
+        return error.what();
+    }
+    ADD_FAILURE() << "expected a typenet::DataError";
+    return {};
+}
+
+// The most memory the process has held so far, in KiB.
+long peak_resident_kib() {
+    rusage usage{};
+    ::getrusage(RUSAGE_SELF, &usage);
+    return usage.ru_maxrss;
 }
 
 class PngTest : public ::testing::Test {
@@ -343,5 +370,61 @@ INSTANTIATE_TEST_SUITE_P(
                       PngKind{"RgbAlpha8", PNG_COLOR_TYPE_RGB_ALPHA, 8, PNG_INTERLACE_NONE},
                       PngKind{"RgbAlpha8Adam7", PNG_COLOR_TYPE_RGB_ALPHA, 8, PNG_INTERLACE_ADAM7}),
     [](const ::testing::TestParamInfo<PngKind>& info) { return std::string(info.param.name); });
+
+TEST_F(PngTest, PgmOfEveryKindReadsBack) {
+    const auto read = [&](std::string_view bytes) {
+        write_bytes(directory_ / "image.pgm", bytes);
+        const typenet::io::GrayImage image = typenet::io::read_gray_image(directory_ / "image.pgm");
+        EXPECT_EQ(image.pixels.size(), image.width * image.height);
+        return std::tuple(image.width, image.height, image.pixels);
+    };
+    EXPECT_EQ(read("P5\n# a comment\n3 1\n255\n\x00\x80\xff"sv),
+              std::tuple(3u, 1u, std::vector{0.0f, 128 / 255.0f, 1.0f}));
+    EXPECT_EQ(read("P5 2 1 1000\n\x03\xe8\x00\x00"sv), std::tuple(2u, 1u, std::vector{1.0f, 0.0f}));
+    EXPECT_EQ(read("P2\n2 2\n# maximum\n15\n0 15\n\t5   10"),
+              std::tuple(2u, 2u, std::vector{0.0f, 1.0f, 5 / 15.0f, 10 / 15.0f}));
+}
+
+// Leading zeros change no value, however many there are: "00000000255" is 255.
+TEST_F(PngTest, PgmTextNumbersMayHaveLeadingZeros) {
+    write_bytes(directory_ / "zeros.pgm", "P2\n0000000002 0000000000001\n00000000255\n00000000255 0000000000007\n");
+    const typenet::io::GrayImage image = typenet::io::read_gray_image(directory_ / "zeros.pgm");
+    EXPECT_EQ(image.width, 2u);
+    EXPECT_EQ(image.height, 1u);
+    EXPECT_THAT(image.pixels, ElementsAre(1.0f, 7 / 255.0f));
+}
+
+TEST_F(PngTest, PgmSampleAboveTheMaximumValueIsRefused) {
+    const fs::path path = directory_ / "bright.pgm";
+    write_bytes(path, "P2\n3 1\n255\n0 99999999999 0\n");
+    EXPECT_THAT(data_error_message([&] { typenet::io::read_gray_image(path); }),
+                AllOf(StartsWith(path.string() + ": "),
+                      HasSubstr("pixel 2 (row 1, column 2) at byte 13 is 99999999999, above the maximum value 255")));
+    write_bytes(path, "P2\n1 1\n255\n" + std::string(30, '9') + "\n");
+    EXPECT_THAT(data_error_message([&] { typenet::io::read_gray_image(path); }),
+                AllOf(StartsWith(path.string() + ": "), HasSubstr("pixel 1 (row 1, column 1) at byte 11 has 30 digits")));
+    write_bytes(path, "P5\n2 1\n200\n\xc8\xc9");
+    EXPECT_THAT(data_error_message([&] { typenet::io::read_gray_image(path); }),
+                AllOf(StartsWith(path.string() + ": "),
+                      HasSubstr("pixel 2 (row 1, column 2) at byte 12 is 201, above the maximum value 200")));
+}
+
+// A header of 20 bytes must not make the reader allocate the gigabyte its
+// size would take: the size is checked against the bytes there first.
+TEST_F(PngTest, PgmAnnouncingMorePixelsThanItHoldsIsRefusedBeforeAllocating) {
+    const fs::path binary = directory_ / "binary.pgm", text = directory_ / "text.pgm";
+    write_bytes(binary, "P5\n16384 16384\n255\nx");
+    write_bytes(text, "P2\n16384 16384\n255\n7\n");
+    ASSERT_EQ(fs::file_size(binary), 20u);
+    const long peak_before = peak_resident_kib();
+    EXPECT_EQ(data_error_message([&] { typenet::io::read_gray_image(binary); }),
+              binary.string() + ": truncated: the header announces 16384x16384 pixels (268435456), which take "
+                                "268435456 bytes; the file has 1 after the header");
+    EXPECT_EQ(data_error_message([&] { typenet::io::read_gray_image(text); }),
+              text.string() + ": truncated: the header announces 16384x16384 pixels (268435456), which take at "
+                              "least 536870912 bytes as text (a separator and a digit each); the file has 3 after "
+                              "the header");
+    EXPECT_LT(peak_resident_kib() - peak_before, 64 * 1024) << "KiB more were held at the peak";
+}
 
 }  // namespace
