@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 #include <png.h>
 #include <sys/resource.h>  // getrusage
+#include <sys/stat.h>      // umask
+#include <unistd.h>        // pathconf
 
+#include <algorithm>
 #include <cmath>
 #include <csetjmp>
 #include <cstdint>
@@ -223,6 +226,84 @@ TEST_F(PngTest, AtomicFileReplacesOnCommitKeepingPermissions) {
     EXPECT_EQ(fs::status(path).permissions(),
               fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
     EXPECT_THAT(names(), ElementsAre("history.csv"));
+}
+
+// Editors and tools write through a symbolic link: the link stays a link
+// (to a dotfile kept in a repository, say) and the file it names gets the
+// new contents, keeping its mode.
+TEST_F(PngTest, AtomicFileWritesThroughSymbolicLinks) {
+    const fs::path real = directory_ / "real.csv", link = directory_ / "link.csv", chain = directory_ / "chain.csv";
+    typenet::io::write_text_file_atomically(real, "old\n");
+    fs::permissions(real, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
+    fs::create_symlink("real.csv", link);
+    fs::create_symlink("link.csv", chain);
+    fs::create_directory(directory_ / "sub");
+    fs::create_symlink("../real.csv", directory_ / "sub" / "up.csv");
+
+    typenet::io::write_text_file_atomically(chain, "new\n");
+    EXPECT_EQ(read_text(real), "new\n");
+    typenet::io::write_text_file_atomically(directory_ / "sub" / "up.csv", "up\n");
+    EXPECT_EQ(read_text(real), "up\n");
+
+    EXPECT_TRUE(fs::is_symlink(link));
+    EXPECT_TRUE(fs::is_symlink(chain));
+    EXPECT_TRUE(fs::is_symlink(directory_ / "sub" / "up.csv"));
+    EXPECT_EQ(fs::read_symlink(chain), "link.csv");
+    EXPECT_EQ(fs::status(real).permissions(), fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
+    std::vector<std::string> listing = names();
+    std::ranges::sort(listing);
+    EXPECT_THAT(listing, ElementsAre("chain.csv", "link.csv", "real.csv", "sub"));
+}
+
+// A dangling link names the file to create; one into a missing folder, or a
+// loop of links, is an error that leaves the links as they were.
+TEST_F(PngTest, AtomicFileWritesTheFileADanglingLinkNames) {
+    const fs::path link = directory_ / "new.csv";
+    fs::create_symlink("created.csv", link);
+    typenet::io::write_text_file_atomically(link, "created\n");
+    EXPECT_TRUE(fs::is_symlink(link));
+    EXPECT_EQ(read_text(directory_ / "created.csv"), "created\n");
+
+    const fs::path nowhere = directory_ / "nowhere.csv";
+    fs::create_symlink("missing/file.csv", nowhere);
+    EXPECT_THAT(data_error_message([&] { typenet::io::write_text_file_atomically(nowhere, "x"); }),
+                AllOf(StartsWith(nowhere.string() + ": cannot create a temporary file beside " +
+                                 (directory_ / "missing" / "file.csv").string() + ", where the symbolic link points"),
+                      HasSubstr("No such file or directory")));
+    EXPECT_TRUE(fs::is_symlink(nowhere));
+
+    const fs::path loop = directory_ / "loop.csv";
+    fs::create_symlink("loop-back.csv", loop);
+    fs::create_symlink("loop.csv", directory_ / "loop-back.csv");
+    EXPECT_THAT(data_error_message([&] { typenet::io::write_text_file_atomically(loop, "x"); }),
+                StartsWith(loop.string() + ": cannot follow its symbolic links: Too many levels of symbolic links"));
+    EXPECT_TRUE(fs::is_symlink(loop));
+    std::vector<std::string> listing = names();
+    std::ranges::sort(listing);
+    EXPECT_THAT(listing, ElementsAre("created.csv", "loop-back.csv", "loop.csv", "new.csv", "nowhere.csv"));
+}
+
+// The temporary file's name must be legal wherever the final one is.
+TEST_F(PngTest, AtomicFileTakesTheLongestLegalName) {
+    const long longest = ::pathconf(directory_.c_str(), _PC_NAME_MAX);
+    ASSERT_GT(longest, 0);
+    const std::string name(static_cast<std::size_t>(longest), 'n');
+    typenet::io::write_text_file_atomically(directory_ / name, "long\n");
+    EXPECT_EQ(read_text(directory_ / name), "long\n");
+    EXPECT_THAT(names(), ElementsAre(name));
+}
+
+// As fopen would give it, whatever the umask is at the time.
+TEST_F(PngTest, AtomicFileGivesANewFileTheModeTheUmaskAllows) {
+    const mode_t saved = ::umask(022);
+    for (const mode_t mask : {022, 077, 027, 002}) {
+        ::umask(mask);
+        const fs::path path = directory_ / fmt::format("new-{:03o}.csv", mask);
+        typenet::io::write_text_file_atomically(path, "x");
+        const auto mode = static_cast<mode_t>(fs::status(path).permissions());
+        EXPECT_EQ(fmt::format("{:04o}", mode), fmt::format("{:04o}", 0666 & ~mask)) << fmt::format("umask {:03o}", mask);
+    }
+    ::umask(saved);
 }
 
 TEST_F(PngTest, AtomicFileReportsAFailedWrite) {
