@@ -301,7 +301,8 @@ TEST_F(PngTest, AtomicFileGivesANewFileTheModeTheUmaskAllows) {
         const fs::path path = directory_ / fmt::format("new-{:03o}.csv", mask);
         typenet::io::write_text_file_atomically(path, "x");
         const auto mode = static_cast<mode_t>(fs::status(path).permissions());
-        EXPECT_EQ(fmt::format("{:04o}", mode), fmt::format("{:04o}", 0666 & ~mask)) << fmt::format("umask {:03o}", mask);
+        EXPECT_EQ(fmt::format("{:04o}", mode), fmt::format("{:04o}", 0666 & ~mask))
+            << fmt::format("umask {:03o}", mask);
     }
     ::umask(saved);
 }
@@ -338,7 +339,9 @@ void PrintTo(const PngKind& kind, std::ostream* stream) { *stream << kind.name; 
 
 // The grey of pixel (x, y) of the test pattern: every value from 0 to 255 over 28x28 pixels, in no order an
 // interlacing pass could keep by chance.
-std::uint8_t pattern(std::size_t x, std::size_t y) { return static_cast<std::uint8_t>((x * 37 + y * 101 + x * y) % 256); }
+std::uint8_t pattern(std::size_t x, std::size_t y) {
+    return static_cast<std::uint8_t>((x * 37 + y * 101 + x * y) % 256);
+}
 
 // The grey `kind` can hold nearest to `grey`, as read_gray_image returns it: fewer than 8 bits are scaled up.
 std::uint8_t stored_grey(const PngKind& kind, std::uint8_t grey) {
@@ -483,7 +486,8 @@ TEST_F(PngTest, PgmSampleAboveTheMaximumValueIsRefused) {
                       HasSubstr("pixel 2 (row 1, column 2) at byte 13 is 99999999999, above the maximum value 255")));
     write_bytes(path, "P2\n1 1\n255\n" + std::string(30, '9') + "\n");
     EXPECT_THAT(data_error_message([&] { typenet::io::read_gray_image(path); }),
-                AllOf(StartsWith(path.string() + ": "), HasSubstr("pixel 1 (row 1, column 1) at byte 11 has 30 digits")));
+                AllOf(StartsWith(path.string() + ": "),
+                      HasSubstr("pixel 1 (row 1, column 1) at byte 11 has 30 digits")));
     write_bytes(path, "P5\n2 1\n200\n\xc8\xc9");
     EXPECT_THAT(data_error_message([&] { typenet::io::read_gray_image(path); }),
                 AllOf(StartsWith(path.string() + ": "),
