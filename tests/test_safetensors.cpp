@@ -276,7 +276,9 @@ TEST(Safetensors, PartNamesAreParameters) {
 }
 
 TEST(Safetensors, FloatTensorsRoundTrip) {
-    const io::FloatTensors tensors{{"a", {{2, 3}, {1, 2, 3, 4, 5, 6}}}, {"b\"\n", {{}, {-0.5f}}}, {"empty", {{0}, {}}}};
+    // Any name of valid UTF-8 but "__metadata__" is legal: empty, with control characters, beyond ASCII.
+    const io::FloatTensors tensors{{"a", {{2, 3}, {1, 2, 3, 4, 5, 6}}}, {"b\"\n", {{}, {-0.5f}}}, {"empty", {{0}, {}}},
+                                   {"", {{1}, {2}}}, {"\xc3\xa9t\xc3\xa9 \xf0\x9f\x98\x80", {{1}, {3}}}};
     const io::FloatTensors read_back = io::parse_safetensors_floats(io::safetensors_bytes(tensors), "floats");
     ASSERT_EQ(read_back.size(), tensors.size());
     for (const auto& [name, tensor] : tensors) {
@@ -345,6 +347,27 @@ TEST_F(SafetensorsFileTest, SaveAndLoad) {
                 HasSubstr("too large"));
     EXPECT_THAT(data_error_message([&] { io::load_safetensors(directory_ / "none.safetensors", loaded); }),
                 HasSubstr("cannot open"));
+}
+
+// A name the readers refuse (ours "__metadata__", PyTorch's safetensors any
+// header that is not UTF-8) is refused before anything is written, so that a
+// save cannot replace a good file with one that cannot be read.
+TEST_F(SafetensorsFileTest, NamesReadersRefuseAreRefusedBeforeWriting) {
+    const fs::path file = directory_ / "x.safetensors";
+    io::save_safetensors(file, io::FloatTensors{{"x", {{2}, {1.5f, -2}}}});
+    const Bytes good = read(file);
+    for (const std::string name : {"__metadata__", "latin-1 caf\xe9", "overlong \xc0\xaf", "surrogate \xed\xa0\x80",
+                                   "cut short \xe2\x82", "above U+10FFFF \xf4\x90\x80\x80"}) {
+        try {
+            io::save_safetensors(file, io::FloatTensors{{"x", {{2}, {1.5f, -2}}}, {name, {{1}, {0.5f}}}});
+            ADD_FAILURE() << "expected a typenet::UsageError for the name " << io::printable(name);
+        } catch (const tn::UsageError& error) {
+            EXPECT_THAT(error.what(), HasSubstr("\"" + io::printable(name) + "\""));
+        }
+        EXPECT_TRUE(read(file) == good) << "the save of the name " << io::printable(name) << " changed the file";
+    }
+    EXPECT_EQ(std::distance(fs::directory_iterator(directory_), fs::directory_iterator()), 1)
+        << "no temporary file left behind";
 }
 
 Bytes data_of(const Bytes& bytes) {

@@ -1,19 +1,21 @@
 #pragma once
 // Writing a file so that whoever reads it sees the old contents or the new,
-// never a half-written mix: the bytes go to a temporary file next to the
-// final one, reach the disk, and only then replace it with one rename.
+// never a half-written mix, even after a power loss: the bytes go to a
+// temporary file beside the file they replace, reach the disk, and only then
+// replace it with one rename, whose directory entry is flushed to disk too.
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
+#include <random>
 #include <string>
 #include <string_view>
 #include <system_error>
 #include <utility>
 
+#include <fcntl.h>     // open
 #include <fmt/format.h>
-#include <stdlib.h>     // mkstemp
-#include <sys/stat.h>   // fchmod, fstat, umask
-#include <unistd.h>     // close, fsync
+#include <sys/stat.h>  // fchmod, stat
+#include <unistd.h>    // close, fsync
 
 #include "typenet/error.hpp"
 #include "typenet/instruction_set.hpp"
@@ -22,16 +24,22 @@ namespace typenet::inline TYPENET_ISA_NAMESPACE::io {
 
 class AtomicFile {
 public:
-    // Creates `<name>.tmp-XXXXXX` in the directory of `final_path`: rename
-    // replaces a file atomically only within one file system.
-    explicit AtomicFile(std::filesystem::path final_path) : final_path_(std::move(final_path)) {
-        std::string name = final_path_.native() + ".tmp-XXXXXX";
-        const int descriptor = ::mkstemp(name.data());
+    // Creates the temporary file in the directory of the file to replace:
+    // rename replaces a file atomically only within one file system.
+    explicit AtomicFile(std::filesystem::path final_path)
+        : final_path_(std::move(final_path)), target_path_(follow_links(final_path_)) {
+        const int descriptor = create_temporary();
         if (descriptor == -1) {
-            throw failure("cannot create a temporary file beside it", errno);
+            throw failure(target_path_ == final_path_
+                              ? std::string("cannot create a temporary file beside it")
+                              : fmt::format("cannot create a temporary file beside {}, where the symbolic link points",
+                                            target_path_.string()),
+                          errno);
         }
-        temporary_path_ = name;
-        if (::fchmod(descriptor, permissions_for(final_path_)) == 0) {
+        // A new file has the mode open gave it, 0666 less the umask (or what
+        // the directory's default ACL says); a replaced file keeps its own.
+        struct stat existing {};
+        if (::stat(target_path_.c_str(), &existing) != 0 || ::fchmod(descriptor, existing.st_mode & 07777) == 0) {
             file_ = ::fdopen(descriptor, "wb");
         }
         if (file_ == nullptr) {
@@ -83,35 +91,82 @@ public:
             throw failure(writing, errno);
         }
         std::error_code error;
-        std::filesystem::rename(temporary_path_, final_path_, error);
+        std::filesystem::rename(temporary_path_, target_path_, error);
         if (error) {
-            throw DataError(fmt::format("{}: cannot rename {} onto it: {}", final_path_.string(),
-                                        temporary_path_.string(), error.message()));
+            throw failure(fmt::format("cannot rename {} onto {}", temporary_path_.string(),
+                                      target_path_ == final_path_ ? std::string("it") : target_path_.string()),
+                          error.value());
         }
         committed_ = true;
+        flush_directory();
     }
 
 private:
-    // mkstemp makes files readable by their owner alone. The result should
-    // keep the permissions of the file it replaces, or for a new file get
-    // those fopen would give it (0666 less the umask).
-    static mode_t permissions_for(const std::filesystem::path& path) {
-        struct stat status {};
-        if (::stat(path.c_str(), &status) == 0) {
-            return status.st_mode & 07777;
+    // Linux follows at most this many links in a path (MAXSYMLINKS).
+    static constexpr int max_symbolic_links = 40;
+
+    // The file to replace. A symbolic link is followed to the file it names,
+    // which is replaced while the link stays a link, as editors and most
+    // tools do: renaming onto the link itself would turn it into a regular
+    // file and leave its target old. A dangling link names the file to
+    // create. Only the last component is followed here: rename follows the
+    // links among the directories above it by itself.
+    [[nodiscard]] std::filesystem::path follow_links(const std::filesystem::path& path) const {
+        std::filesystem::path target = path;
+        for (int links = 0;; ++links) {
+            std::error_code error;
+            if (std::filesystem::symlink_status(target, error).type() != std::filesystem::file_type::symlink) {
+                return target;  // an error here is reported by the open or rename that follows
+            }
+            if (links == max_symbolic_links) {
+                throw failure("cannot follow its symbolic links", ELOOP);
+            }
+            const std::filesystem::path next = std::filesystem::read_symlink(target, error);
+            if (error) {
+                throw failure("cannot read the symbolic link " + target.string(), error.value());
+            }
+            target = next.is_absolute() ? next : target.parent_path() / next;
         }
-        return 0666 & ~process_umask();
     }
 
-    // umask can only be read by setting it; do that once, so the moment in
-    // which other threads would create files with no umask happens only once.
-    static mode_t process_umask() {
-        static const mode_t mask = [] {
-            const mode_t current = ::umask(0);
-            ::umask(current);
-            return current;
-        }();
-        return mask;
+    [[nodiscard]] std::filesystem::path directory() const {
+        const std::filesystem::path parent = target_path_.parent_path();
+        return parent.empty() ? std::filesystem::path(".") : parent;
+    }
+
+    // A short name of fixed length, so that it is legal beside any legal
+    // name (NAME_MAX is 255 bytes), created with O_EXCL so that the kernel
+    // applies the umask: reading the umask would mean setting it, for a
+    // moment, for every thread of the process.
+    int create_temporary() {
+        constexpr std::string_view letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+        thread_local std::mt19937_64 generator{std::random_device{}()};
+        for (int attempt = 0; attempt < 100; ++attempt) {
+            std::string name = ".typenet-";
+            for (int i = 0; i < 8; ++i) name += letters[generator() % letters.size()];
+            temporary_path_ = directory() / name;
+            const int descriptor = ::open(temporary_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+            if (descriptor != -1 || errno != EEXIST) {
+                return descriptor;
+            }
+        }
+        return -1;  // errno is EEXIST
+    }
+
+    // The rename changed the directory, not the file: until the directory
+    // too reaches the disk, a power loss can bring back the old file (or, for
+    // a new one, no file). A file system that cannot sync directories
+    // (EINVAL) orders the rename by itself.
+    void flush_directory() const {
+        const int descriptor = ::open(directory().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (descriptor == -1 || (::fsync(descriptor) != 0 && errno != EINVAL)) {
+            const int reason = errno;
+            if (descriptor != -1) {
+                ::close(descriptor);
+            }
+            throw failure("written, but cannot flush its directory " + directory().string() + " to disk", reason);
+        }
+        ::close(descriptor);
     }
 
     // The message names the final path first, as every typenet::io error
@@ -136,6 +191,7 @@ private:
     }
 
     std::filesystem::path final_path_;
+    std::filesystem::path target_path_;  // final_path_ with its symbolic links followed
     std::filesystem::path temporary_path_;
     std::FILE* file_ = nullptr;
     bool committed_ = false;

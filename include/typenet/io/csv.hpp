@@ -3,7 +3,8 @@
 // comma-separated numbers, the last of each row a label 0 or 1, an optional
 // header row first. The file is not trusted: every row must have as many
 // cells as the first, every cell must be a finite number, every label 0 or 1;
-// any problem is a DataError that starts with the file's path and names the line.
+// any problem is a DataError that starts with the file's path and names the
+// line (and the column, for a cell).
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -13,7 +14,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -75,14 +75,36 @@ inline std::vector<std::string_view> split_cells(std::string_view line) {
     }
 }
 
-// The whole cell as a finite float, or nothing. from_chars takes no leading
-// '+', which spreadsheets sometimes write, so it is skipped here.
-[[nodiscard]] inline std::optional<float> parse_number(std::string_view cell) {
-    if (cell.size() > 1 && cell.front() == '+' && cell[1] != '-' && cell[1] != '+') cell.remove_prefix(1);
+// What a cell holds. from_chars reads nan and inf (in any case) as numbers,
+// as numpy and pandas do: numbers, then, but none the trainer can use.
+enum class CellKind { finite, not_finite, beyond_float, text };
+
+struct Cell {
+    CellKind kind = CellKind::text;
     float value = 0.0f;
-    const auto [end, error] = std::from_chars(cell.data(), cell.data() + cell.size(), value);
-    if (error != std::errc{} || end != cell.data() + cell.size() || !std::isfinite(value)) return std::nullopt;
-    return value;
+};
+
+// The whole cell as a float. from_chars takes no leading '+', which
+// spreadsheets sometimes write, so it is skipped here.
+[[nodiscard]] inline Cell parse_cell(std::string_view text) {
+    if (text.size() > 1 && text.front() == '+' && text[1] != '-' && text[1] != '+') text.remove_prefix(1);
+    float value = 0.0f;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (end != text.data() + text.size() || (error != std::errc{} && error != std::errc::result_out_of_range))
+        return {CellKind::text};
+    if (error == std::errc::result_out_of_range) return {CellKind::beyond_float};
+    return {std::isfinite(value) ? CellKind::finite : CellKind::not_finite, value};
+}
+
+// What is wrong with a cell of a row of data that is not a finite float.
+[[nodiscard]] inline std::string_view cell_problem(CellKind kind, bool first_row) {
+    switch (kind) {
+        case CellKind::not_finite: return "is not a finite number";
+        case CellKind::beyond_float: return "is outside the range of a float";
+        default:
+            return first_row ? "is not a number (a first row is a header only if none of its cells is a number)"
+                             : "is not a number";
+    }
 }
 
 // A cell as a message quotes it: long ones cut short.
@@ -93,9 +115,12 @@ inline std::vector<std::string_view> split_cells(std::string_view line) {
 
 }  // namespace detail
 
-// Reads every row of `path`. The first row is taken for a header when one of
-// its cells is not a number. Blank lines are skipped; "\r\n" line ends and a
-// UTF-8 byte order mark are accepted.
+// Reads every row of `path`. The first row is a header when none of its
+// cells is a number, as pandas would take it; a first row with a number in
+// it is data, so that "nan,1,2" or "1,abc,2" is an error rather than a header
+// silently dropped. Every cell of a row of data must be a finite float: any
+// other is an error naming its line and column. Blank lines are skipped;
+// "\r\n" line ends and a UTF-8 byte order mark are accepted.
 inline LabelledRows read_labelled_csv(const std::filesystem::path& path) {
     const std::string text = detail::read_whole_file(path);
     std::string_view rest = text;
@@ -121,18 +146,21 @@ inline LabelledRows read_labelled_csv(const std::filesystem::path& path) {
                                                       cells.size(), width_line, rows.has_header ? " (the header)" : "",
                                                       cells_per_row));
         }
-        numbers.clear();
-        for (std::size_t column = 0; column < cells.size(); ++column) {
-            const auto number = detail::parse_number(cells[column]);
-            if (!number && first_row) break;  // a header: checked no further
-            if (!number)
-                throw detail::csv_error(path, fmt::format("line {}, column {}: {} is not a finite number",
-                                                          line_number, column + 1, detail::quoted(cells[column])));
-            numbers.push_back(*number);
-        }
-        if (first_row && numbers.size() < cells.size()) {
+        const auto is_text = [](std::string_view cell) {
+            return detail::parse_cell(cell).kind == detail::CellKind::text;
+        };
+        if (first_row && std::ranges::all_of(cells, is_text)) {
             rows.has_header = true;
             continue;
+        }
+        numbers.clear();
+        for (std::size_t column = 0; column < cells.size(); ++column) {
+            const detail::Cell cell = detail::parse_cell(cells[column]);
+            if (cell.kind != detail::CellKind::finite)
+                throw detail::csv_error(path, fmt::format("line {}, column {}: {} {}", line_number, column + 1,
+                                                          detail::quoted(cells[column]),
+                                                          detail::cell_problem(cell.kind, first_row)));
+            numbers.push_back(cell.value);
         }
         if (cells.size() < 2)
             throw detail::csv_error(path, fmt::format("line {}: a single cell; each row needs values and then a label",

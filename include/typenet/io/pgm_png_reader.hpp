@@ -10,7 +10,9 @@
 #include <csetjmp>
 #include <cstdio>
 #include <cstring>
+#include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,10 +43,15 @@ inline void check_image_size(const std::filesystem::path& path, std::size_t widt
                                       max_image_side));
 }
 
-// PGM: "P5" or "P2", width, height, maxval, separated by whitespace and # comments.
+// PGM: "P5" or "P2", width, height, maxval, separated by whitespace and #
+// comments, then the pixels: bytes (P5) or numbers (P2). As netpbm does, a
+// pixel above maxval is an error, not a value to clamp.
 inline GrayImage parse_pgm(const std::filesystem::path& path, const std::vector<unsigned char>& bytes) {
-    std::size_t at = 2;
-    auto next_number = [&](const char* what) -> std::size_t {
+    std::size_t at = 2, number_at = 0;  // where the next byte to read is; where the last number began
+    // All the digits of the number, however many: leading zeros are legal,
+    // and a number cut after some digits would be read as two. `what()`
+    // names it, for the messages only.
+    const auto next_number = [&](const auto& what) -> std::uint64_t {
         for (;;) {
             while (at < bytes.size() && std::isspace(bytes[at])) ++at;
             if (at < bytes.size() && bytes[at] == '#')
@@ -52,29 +59,57 @@ inline GrayImage parse_pgm(const std::filesystem::path& path, const std::vector<
             else
                 break;
         }
-        std::size_t value = 0, digits = 0;
-        while (at < bytes.size() && std::isdigit(bytes[at]) && digits < 9) value = value * 10 + (bytes[at++] - '0'), ++digits;
-        if (digits == 0) image_error(path, fmt::format("not a valid PGM file: expected the {} in the header", what));
+        number_at = at;
+        std::uint64_t value = 0;
+        bool fits = true;
+        for (; at < bytes.size() && std::isdigit(bytes[at]); ++at) {
+            const unsigned digit = bytes[at] - '0';
+            fits = fits && value <= (std::numeric_limits<std::uint64_t>::max() - digit) / 10;
+            if (fits) value = value * 10 + digit;
+        }
+        if (at == number_at)
+            image_error(path, fmt::format("not a valid PGM file: expected {} at byte {}{}", what(), number_at,
+                                          at == bytes.size() ? ", the end of the file" : ""));
+        if (!fits)
+            image_error(path, fmt::format("{} at byte {} has {} digits, more than any number in a PGM", what(),
+                                          number_at, at - number_at));
         return value;
     };
+    const auto named = [](const char* name) { return [name] { return std::string(name); }; };
     const bool binary = bytes[1] == '5';
-    const std::size_t width = next_number("width"), height = next_number("height"), maxval = next_number("maximum value");
+    const std::uint64_t width = next_number(named("the width")), height = next_number(named("the height")),
+                        maxval = next_number(named("the maximum value"));
     check_image_size(path, width, height);
     if (maxval == 0 || maxval > 65535) image_error(path, fmt::format("a PGM maximum value of {} is outside 1 to 65535", maxval));
-    GrayImage image{width, height, std::vector<float>(width * height)};
-    if (binary) {
-        ++at;  // the single whitespace after maxval
-        const std::size_t sample = maxval > 255 ? 2 : 1;
-        if (bytes.size() < at || bytes.size() - at < width * height * sample)
-            image_error(path, fmt::format("truncated: a {}x{} PGM needs {} bytes of pixels, the file holds {}", width,
-                                          height, width * height * sample, bytes.size() < at ? 0 : bytes.size() - at));
-        for (std::size_t i = 0; i < width * height; ++i) {
-            const std::size_t v = sample == 2 ? (std::size_t(bytes[at + 2 * i]) << 8 | bytes[at + 2 * i + 1]) : bytes[at + i];
-            image.pixels[i] = static_cast<float>(std::min(v, maxval)) / static_cast<float>(maxval);
+
+    // Checked before the pixels are allocated: a header of a few bytes can
+    // announce a gigabyte. Text takes at least a separator and a digit a pixel.
+    const std::size_t pixel_count = width * height, sample_bytes = maxval > 255 ? 2 : 1;
+    const std::size_t header_end = binary ? at + 1 : at;  // P5: the single whitespace after maxval
+    const std::size_t needed = binary ? pixel_count * sample_bytes : 2 * pixel_count;
+    const std::size_t held = bytes.size() > header_end ? bytes.size() - header_end : 0;
+    if (held < needed)
+        image_error(path, fmt::format("truncated: the header announces {}x{} pixels ({}), which take {}{} bytes{}; the "
+                                      "file has {} after the header",
+                                      width, height, pixel_count, binary ? "" : "at least ", needed,
+                                      binary ? "" : " as text (a separator and a digit each)", held));
+
+    const auto pixel_name = [&](std::size_t i) {
+        return fmt::format("pixel {} (row {}, column {})", i + 1, i / width + 1, i % width + 1);
+    };
+    GrayImage image{width, height, std::vector<float>(pixel_count)};
+    for (std::size_t i = 0; i < pixel_count; ++i) {
+        std::uint64_t value = 0;
+        if (binary) {
+            number_at = header_end + i * sample_bytes;
+            value = sample_bytes == 2 ? std::uint64_t{bytes[number_at]} << 8 | bytes[number_at + 1] : bytes[number_at];
+        } else {
+            value = next_number([&] { return pixel_name(i); });
         }
-    } else {
-        for (std::size_t i = 0; i < width * height; ++i)
-            image.pixels[i] = static_cast<float>(std::min(next_number("pixels"), maxval)) / static_cast<float>(maxval);
+        if (value > maxval)
+            image_error(path, fmt::format("{} at byte {} is {}, above the maximum value {}", pixel_name(i), number_at,
+                                          value, maxval));
+        image.pixels[i] = static_cast<float>(value) / static_cast<float>(maxval);
     }
     return image;
 }
@@ -98,10 +133,14 @@ inline bool decode_png_rows(std::FILE* file, png_structp png, png_infop info, st
     if (color == PNG_COLOR_TYPE_GRAY && png_get_bit_depth(png, info) < 8) png_set_expand_gray_1_2_4_to_8(png);
     if (color & PNG_COLOR_MASK_ALPHA || png_get_valid(png, info, PNG_INFO_tRNS)) png_set_strip_alpha(png);
     if (color & PNG_COLOR_MASK_COLOR || color == PNG_COLOR_TYPE_PALETTE) png_set_rgb_to_gray_fixed(png, 1, -1, -1);
+    // An Adam7 image comes as seven passes over the rows, each filling in
+    // more of their pixels; libpng merges them into whole rows only if asked.
+    const int passes = png_set_interlace_handling(png);
     png_read_update_info(png, info);
     if (png_get_rowbytes(png, info) != width) return false;
     pixels.resize(std::size_t(width) * height);
-    for (png_uint_32 y = 0; y < height; ++y) png_read_row(png, pixels.data() + std::size_t(y) * width, nullptr);
+    for (int pass = 0; pass < passes; ++pass)
+        for (png_uint_32 y = 0; y < height; ++y) png_read_row(png, pixels.data() + std::size_t(y) * width, nullptr);
     png_read_end(png, nullptr);
     return true;
 }

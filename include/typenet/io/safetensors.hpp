@@ -170,8 +170,47 @@ inline void append_json_string(std::string& json, std::string_view text) {
     json += '"';
 }
 
+// As Rust's str::from_utf8 decides, with which the safetensors library reads
+// a header: no overlong forms, no surrogates, nothing above U+10FFFF.
+inline bool is_utf8(std::string_view text) {
+    const auto byte = [&](std::size_t at) { return at < text.size() ? static_cast<unsigned char>(text[at]) : 0; };
+    for (std::size_t at = 0; at < text.size();) {
+        const unsigned char lead = byte(at);
+        if (lead < 0x80) {
+            ++at;
+            continue;
+        }
+        // The second byte's range is narrower than 80..BF after the leads
+        // where the rest would give an overlong form, a surrogate or too much.
+        std::size_t length = 0;
+        if (lead >= 0xC2 && lead <= 0xDF) length = 2;
+        else if (lead >= 0xE0 && lead <= 0xEF) length = 3;
+        else if (lead >= 0xF0 && lead <= 0xF4) length = 4;
+        const unsigned char low = lead == 0xE0 ? 0xA0 : lead == 0xF0 ? 0x90 : 0x80;
+        const unsigned char high = lead == 0xED ? 0x9F : lead == 0xF4 ? 0x8F : 0xBF;
+        if (length == 0 || byte(at + 1) < low || byte(at + 1) > high) return false;
+        for (std::size_t next = 2; next < length; ++next)
+            if ((byte(at + next) & 0xC0) != 0x80) return false;
+        at += length;
+    }
+    return true;
+}
+
+// Refuses, before anything is written, a name a reader would refuse: a save
+// must not replace a good file with one that cannot be read.
+inline void check_tensor_name(std::string_view name) {
+    if (name == "__metadata__")
+        throw UsageError("typenet: a tensor cannot be named \"__metadata__\": safetensors keeps that key for the "
+                         "file's metadata (typenet's reader and PyTorch's would refuse the file); rename the tensor");
+    if (!is_utf8(name))
+        throw UsageError(fmt::format("typenet: the tensor name \"{}\" is not valid UTF-8, as a safetensors header "
+                                     "must be (PyTorch's reader would refuse the file)",
+                                     printable(name)));
+}
+
 inline std::vector<unsigned char> encode_safetensors(
     std::span<const TensorToWrite> tensors, std::span<const std::pair<std::string_view, std::string_view>> metadata) {
+    for (const TensorToWrite& tensor : tensors) check_tensor_name(tensor.name);
     std::string header = "{\"__metadata__\":{";
     for (std::size_t i = 0; i < metadata.size(); ++i) {
         if (i > 0) header += ',';
