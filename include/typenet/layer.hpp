@@ -15,6 +15,12 @@
 //   B::backward<Arch>(params, x, y, dy, dx, grad_params, rows, scratch)
 //       dy arrives holding dLoss/dy and may be overwritten; grad_params is written
 //       (not accumulated); dx is written unless it is null (no one needs it).
+// Optional:
+//   B::describe_settings(text)    writes the words of the architecture text that
+//                                 say how the layer computes beyond its shapes and
+//                                 tensors ("relu k3 s2 pad(0,0)"): every setting
+//                                 that changes what it computes, so that model
+//                                 files are keyed to it (compile_time_text.hpp)
 // Each layer type also has input_check<layer_index<I>, Shape>, whose ::value says
 // whether it accepts that input; when it does not, instantiating it fails with a
 // message the user can act on, and the compiler's note names the layer's index,
@@ -38,12 +44,24 @@ struct layer_index {
     static constexpr std::size_t value = Index;
 };
 
-// A named tensor inside a layer's parameters, with its shape as Keras stores it.
+// How PyTorch's state_dict() lays out a tensor. Keras keeps channels last,
+// PyTorch first: with channels_first, PyTorch's axes are typenet's last, its
+// second to last, then the others in order, as in
+//   Dense            kernel (in, out)          -> Linear.weight          (out, in)
+//   Conv2D           kernel (kh, kw, in, out)  -> Conv2d.weight          (out, in, kh, kw)
+//   Conv2DTranspose  kernel (kh, kw, out, in)  -> ConvTranspose2d.weight (in, out, kh, kw)
+enum class TorchAxes { same, channels_first };
+
+// A named tensor inside a layer's parameters, with its shape as Keras stores
+// it, and the attribute of the PyTorch module that holds it ("weight"; empty
+// for a layer PyTorch has no module for, which then cannot be exported).
 struct TensorInfo {
     std::string_view name;
     std::size_t offset;  // in floats, from the layer's first parameter
     std::size_t rank;
     std::array<std::size_t, 4> dims;
+    std::string_view torch_name = {};
+    TorchAxes torch_axes = TorchAxes::same;
     constexpr std::size_t size() const {
         std::size_t n = 1;
         for (std::size_t i = 0; i < rank; ++i) n *= dims[i];

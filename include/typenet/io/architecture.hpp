@@ -3,8 +3,10 @@
 // from the type list:
 //   0 Conv2D relu k3 s2 pad(0,0) (28,28,1) -> (14,14,16) kernel(3,3,1,16) bias(16)
 //   1 Flatten (7,7,8) -> (392)
-// (index, kind, activation, window geometry, input -> output shape as Keras
-// writes it, then each tensor with its dims). The text names everything that
+// (index, kind, the words the layer's describe_settings writes: its
+// activation, window geometry and any other setting that changes what it
+// computes; input -> output shape as Keras writes it, then each tensor with
+// its dims). The text names everything that
 // decides what the parameters mean, so two models with the same text can
 // exchange parameters; its FNV-1a hash is the signature a model file is keyed to.
 // How the layers are grouped into named parts does not enter: it changes no
@@ -16,6 +18,7 @@
 #include <string_view>
 #include <utility>
 
+#include "typenet/compile_time_text.hpp"
 #include "typenet/instruction_set.hpp"
 #include "typenet/layer.hpp"
 #include "typenet/type_list.hpp"
@@ -32,67 +35,15 @@ struct ModelTensor {
 
 namespace detail {
 
-// The text is produced twice at compile time by the same code: once into a
-// counter for its length, then into an array of exactly that length.
-struct TextLength {
-    std::size_t size = 0;
-    constexpr void append(std::string_view text) { size += text.size(); }
-};
-
-template <std::size_t Capacity>
-struct FixedText {
-    std::array<char, Capacity> chars{};
-    std::size_t size = 0;
-    constexpr void append(std::string_view text) {
-        for (const char c : text) chars[size++] = c;
-    }
-    constexpr std::string_view view() const { return {chars.data(), size}; }
-};
-
-template <class Text>
-constexpr void append_number(Text& text, std::size_t number) {
-    char digits[20]{};
-    std::size_t first = sizeof digits;
-    do {
-        digits[--first] = static_cast<char>('0' + number % 10);
-        number /= 10;
-    } while (number != 0);
-    text.append({digits + first, sizeof digits - first});
-}
-
-template <class Text, class Dims>
-constexpr void append_dims(Text& text, const Dims& dims, std::size_t rank) {
-    text.append("(");
-    for (std::size_t i = 0; i < rank; ++i) {
-        if (i > 0) text.append(",");
-        append_number(text, dims[i]);
-    }
-    text.append(")");
-}
-
 template <class M, std::size_t I, class Text>
 constexpr void describe_layer(Text& text) {
-    using Layer = type_at<I, typename M::graph::layer_list>;
     using B = typename M::graph::template bound<I>;
     append_number(text, I);
     text.append(" ");
     text.append(B::kind);
-    if constexpr (requires { typename Layer::activation; }) {
+    if constexpr (requires { B::describe_settings(text); }) {
         text.append(" ");
-        text.append(Layer::activation::name);
-    }
-    // Kernel, stride and the padding before the first row and column fix which
-    // input pixels each output sees: the padding rule's name is not needed.
-    if constexpr (requires { B::geometry; }) {
-        text.append(" k");
-        append_number(text, B::geometry.kernel);
-        text.append(" s");
-        append_number(text, B::geometry.stride);
-        text.append(" pad(");
-        append_number(text, B::geometry.pad_top);
-        text.append(",");
-        append_number(text, B::geometry.pad_left);
-        text.append(")");
+        B::describe_settings(text);
     }
     text.append(" ");
     append_dims(text, B::input_shape::dims, B::input_shape::rank);

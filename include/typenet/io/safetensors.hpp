@@ -51,30 +51,6 @@ inline constexpr std::uint64_t max_safetensors_header_bytes = 100'000'000;
 // nn.Module that hold them.
 inline constexpr std::array<std::string_view, 2> encoder_decoder_parts{"encoder", "decoder"};
 
-// How PyTorch names and lays out each tensor of typenet's layers (which keep
-// Keras's layouts). Keras keeps channels last, PyTorch first:
-//   Dense            kernel (in, out)          -> Linear.weight          (out, in)
-//   Conv2D           kernel (kh, kw, in, out)  -> Conv2d.weight          (out, in, kh, kw)
-//   Conv2DTranspose  kernel (kh, kw, out, in)  -> ConvTranspose2d.weight (in, out, kh, kw)
-// In each, PyTorch's axes are Keras's last, its second to last, then the
-// others in order: that is what `channels_first` means. A new layer with
-// parameters needs its rows here.
-struct TorchConvention {
-    std::string_view kind;        // as architecture() names the layer
-    std::string_view tensor;      // typenet's (Keras's) name
-    std::string_view torch_name;  // the attribute of the PyTorch module
-    bool channels_first;
-};
-
-inline constexpr std::array<TorchConvention, 6> torch_conventions{{
-    {"Dense", "kernel", "weight", true},
-    {"Dense", "bias", "bias", false},
-    {"Conv2D", "kernel", "weight", true},
-    {"Conv2D", "bias", "bias", false},
-    {"Conv2DTranspose", "kernel", "weight", true},
-    {"Conv2DTranspose", "bias", "bias", false},
-}};
-
 // One tensor of a model as PyTorch's state_dict() holds it.
 struct TorchTensor {
     std::string name;                 // "encoder.0.weight"
@@ -101,22 +77,24 @@ using FloatTensors = std::map<std::string, FloatTensor, std::less<>>;
 
 namespace detail {
 
-constexpr const TorchConvention* torch_convention(std::string_view kind, std::string_view tensor) {
-    for (const TorchConvention& convention : torch_conventions)
-        if (convention.kind == kind && convention.tensor == tensor) return &convention;
-    return nullptr;
-}
+// Names the first layer whose tensors have no PyTorch name, in the compiler's
+// note: torch_names_check<layer_index<I>, TheLayer::Bound<...>>.
+template <class Index, class B>
+struct torch_names_check {
+    static constexpr bool value = [] {
+        for (const TensorInfo& tensor : B::tensors)
+            if (tensor.torch_name.empty()) return false;
+        return true;
+    }();
+    static_assert(value, "typenet: this layer's tensors have no PyTorch names, so the model cannot be exported to "
+                         "or read from safetensors; give each TensorInfo a torch_name (see layer.hpp)");
+};
 
 template <class M>
-inline constexpr auto layer_kinds = []<std::size_t... I>(std::index_sequence<I...>) {
-    return std::array<std::string_view, sizeof...(I)>{M::graph::template bound<I>::kind...};
-}(std::make_index_sequence<M::layer_count>{});
-
-template <class M>
-constexpr bool has_torch_conventions() {
-    for (const ModelTensor& tensor : model_tensors<M>)
-        if (torch_convention(layer_kinds<M>[tensor.layer], tensor.info.name) == nullptr) return false;
-    return true;
+constexpr bool has_torch_names() {
+    return []<std::size_t... I>(std::index_sequence<I...>) {
+        return (torch_names_check<layer_index<I>, typename M::graph::template bound<I>>::value && ...);
+    }(std::make_index_sequence<M::layer_count>{});
 }
 
 // Calls visit(torch_index, typenet_index) for every element of the tensor,
@@ -609,9 +587,7 @@ inline std::uint64_t data_bytes(std::span<const TorchTensor> tensors) {
 // which the modules with parameters are named by number.
 template <PartedModel M>
 std::vector<TorchTensor> torch_tensors(std::span<const std::string_view> part_names = encoder_decoder_parts) {
-    static_assert(detail::has_torch_conventions<M>(),
-                  "typenet: this model has a layer whose PyTorch names and layouts typenet does not know; add its "
-                  "tensors to typenet::io::torch_conventions");
+    static_assert(detail::has_torch_names<M>());
     if (part_names.size() != M::part_count)
         throw UsageError(fmt::format("typenet: the model has {} parts, but {} PyTorch names were given for them "
                                      "({}); give one name per part",
@@ -628,14 +604,12 @@ std::vector<TorchTensor> torch_tensors(std::span<const std::string_view> part_na
             }
             numbered_layer = tensor.layer;
         }
-        const TorchConvention& convention =
-            *detail::torch_convention(detail::layer_kinds<M>[tensor.layer], tensor.info.name);
         const std::size_t rank = tensor.info.rank;
         TorchTensor torch{part_names[part].empty()
-                              ? fmt::format("{}.{}", number, convention.torch_name)
-                              : fmt::format("{}.{}.{}", part_names[part], number, convention.torch_name),
+                              ? fmt::format("{}.{}", number, tensor.info.torch_name)
+                              : fmt::format("{}.{}.{}", part_names[part], number, tensor.info.torch_name),
                           rank, {}, {0, 1, 2, 3}, tensor};
-        if (convention.channels_first && rank >= 2) torch.axes = {rank - 1, rank - 2, 0, 1};
+        if (tensor.info.torch_axes == TorchAxes::channels_first && rank >= 2) torch.axes = {rank - 1, rank - 2, 0, 1};
         for (std::size_t axis = 0; axis < rank; ++axis) torch.dims[axis] = tensor.info.dims[torch.axes[axis]];
         tensors.push_back(std::move(torch));
     }

@@ -7,6 +7,7 @@
 #include <cstddef>
 
 #include "typenet/activations.hpp"
+#include "typenet/compile_time_text.hpp"
 #include "typenet/instruction_set.hpp"
 #include "typenet/kernels/convolution.hpp"
 #include "typenet/kernels/elementwise.hpp"
@@ -43,6 +44,23 @@ constexpr std::size_t pad_before(std::size_t wide, std::size_t narrow, std::size
     if constexpr (std::is_same_v<P, Valid>) return 0;
     const std::size_t reach = (narrow - 1) * stride + kernel;
     return reach > wide ? (reach - wide) / 2 : 0;
+}
+
+// The architecture words of both convolutions. Kernel, stride and the padding
+// before the first row and column fix which input pixels each output sees:
+// the padding rule's name is not needed.
+template <class Text>
+constexpr void describe_window(Text& text, std::string_view activation, const kernels::WindowGeometry& geometry) {
+    text.append(activation);
+    text.append(" k");
+    append_number(text, geometry.kernel);
+    text.append(" s");
+    append_number(text, geometry.stride);
+    text.append(" pad(");
+    append_number(text, geometry.pad_top);
+    text.append(",");
+    append_number(text, geometry.pad_left);
+    text.append(")");
 }
 
 }  // namespace detail
@@ -83,9 +101,14 @@ struct Conv2D {
         // One sample's windows, the kernel transposed and its gradient transposed.
         static constexpr std::size_t scratch_floats = pixels * window + 2 * kernel_size;
         static constexpr std::array<TensorInfo, 2> tensors{{
-            {"kernel", 0, 4, {Kernel, Kernel, channels, Filters}},
-            {"bias", kernel_size, 1, {Filters, 0, 0, 0}},
+            {"kernel", 0, 4, {Kernel, Kernel, channels, Filters}, "weight", TorchAxes::channels_first},
+            {"bias", kernel_size, 1, {Filters, 0, 0, 0}, "bias"},
         }};
+
+        template <class Text>
+        static constexpr void describe_settings(Text& text) {
+            detail::describe_window(text, Act::name, geometry);
+        }
 
         static void initialize(float* params, Random& random) {
             glorot_uniform(params, kernel_size, window, Kernel * Kernel * Filters, random);
@@ -178,9 +201,14 @@ struct Conv2DTranspose {
         // The kernel transposed, its gradient transposed, and one sample's window gradients.
         static constexpr std::size_t scratch_floats = 2 * kernel_size + pixels * window;
         static constexpr std::array<TensorInfo, 2> tensors{{
-            {"kernel", 0, 4, {Kernel, Kernel, Filters, channels}},
-            {"bias", kernel_size, 1, {Filters, 0, 0, 0}},
+            {"kernel", 0, 4, {Kernel, Kernel, Filters, channels}, "weight", TorchAxes::channels_first},
+            {"bias", kernel_size, 1, {Filters, 0, 0, 0}, "bias"},
         }};
+
+        template <class Text>
+        static constexpr void describe_settings(Text& text) {
+            detail::describe_window(text, Act::name, geometry);
+        }
 
         static void initialize(float* params, Random& random) {
             glorot_uniform(params, kernel_size, Kernel * Kernel * Filters, Kernel * Kernel * channels, random);

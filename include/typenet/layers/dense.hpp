@@ -34,9 +34,14 @@ struct Dense {
         static constexpr bool is_view = false;
         static constexpr std::size_t scratch_floats = 0;
         static constexpr std::array<TensorInfo, 2> tensors{{
-            {"kernel", 0, 2, {inputs, Units, 0, 0}},
-            {"bias", kernel_size, 1, {Units, 0, 0, 0}},
+            {"kernel", 0, 2, {inputs, Units, 0, 0}, "weight", TorchAxes::channels_first},
+            {"bias", kernel_size, 1, {Units, 0, 0, 0}, "bias"},
         }};
+
+        template <class Text>
+        static constexpr void describe_settings(Text& text) {
+            text.append(Act::name);
+        }
 
         static void initialize(float* params, Random& random) {
             glorot_uniform(params, kernel_size, inputs, Units, random);
