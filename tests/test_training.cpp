@@ -242,3 +242,19 @@ TEST(Fit, NonFiniteInputStopsWithEpochAndStep) {
             << e.what();
     }
 }
+
+// backward's rows are checked as every other entry point's are (a workspace
+// holds Capacity rows: more would write past its end).
+TEST(Trainer, BackwardChecksItsRowsAgainstTheCapacity) {
+    using M = tn::Model<tn::Input<4>, tn::Dense<3>>;
+    M model(5);
+    tn::Trainer<M, tn::SGD, tn::MSE, 2> trainer(model);
+    for (const std::size_t rows : {0, 3, 100}) {
+        try {
+            trainer.backward(rows, true);
+            ADD_FAILURE() << "no UsageError for " << rows << " rows";
+        } catch (const tn::UsageError& e) {
+            EXPECT_EQ(std::string(e.what()), fmt::format("typenet: a batch holds 1 to 2 rows, not {}", rows));
+        }
+    }
+}

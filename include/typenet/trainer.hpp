@@ -138,15 +138,21 @@ public:
     // input_gradient, also writes dLoss/dinput into workspace().gradient(0).
     template <class Arch = kernels::native_arch>
     void backward(std::size_t rows, bool input_gradient) {
+        check_batch_rows(rows);
         backward_share<Arch>(*shares_[0], rows, input_gradient);
     }
 
 private:
     static constexpr std::size_t max_threads = 256;
 
-    void begin_batch(std::size_t rows) {
+    // Every workspace holds Capacity rows: more would be written past its end.
+    static void check_batch_rows(std::size_t rows) {
         if (rows == 0 || rows > Capacity)
             throw UsageError(fmt::format("typenet: a batch holds 1 to {} rows, not {}", Capacity, rows));
+    }
+
+    void begin_batch(std::size_t rows) {
+        check_batch_rows(rows);
         batch_rows_ = rows;
         const std::size_t n = shares_.size();
         for (std::size_t t = 0; t < n; ++t) {
