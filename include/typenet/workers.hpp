@@ -13,15 +13,18 @@
 
 namespace typenet {
 
-class Workers {
+// Thread is std::thread (see Workers below); the tests give a stand-in that
+// fails to start, as std::thread does when the system has no more threads.
+template <class Thread>
+class BasicWorkers {
 public:
     // size threads in all, the caller of run() counted as thread 0.
-    explicit Workers(std::size_t size) : size_(size == 0 ? 1 : size) {
+    explicit BasicWorkers(std::size_t size) : size_(size == 0 ? 1 : size) {
         for (std::size_t index = 1; index < size_; ++index) threads_.emplace_back([this, index] { serve(index); });
     }
-    Workers(const Workers&) = delete;
-    Workers& operator=(const Workers&) = delete;
-    ~Workers() {
+    BasicWorkers(const BasicWorkers&) = delete;
+    BasicWorkers& operator=(const BasicWorkers&) = delete;
+    ~BasicWorkers() {
         stopping_ = true;
         generation_.fetch_add(1, std::memory_order_release);
         generation_.notify_all();
@@ -91,7 +94,7 @@ private:
     }
 
     std::size_t size_;
-    std::vector<std::thread> threads_;
+    std::vector<Thread> threads_;
     std::atomic<std::uint64_t> generation_{0};
     std::atomic<std::size_t> pending_{0};
     std::atomic<bool> stopping_{false};
@@ -100,5 +103,7 @@ private:
     std::mutex failure_mutex_;
     std::exception_ptr failure_;  // the first exception of the current job
 };
+
+using Workers = BasicWorkers<std::thread>;
 
 }  // namespace typenet
