@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <exception>
 #include <mutex>
+#include <string>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -19,17 +21,24 @@ template <class Thread>
 class BasicWorkers {
 public:
     // size threads in all, the caller of run() counted as thread 0.
+    // When a thread cannot start (std::thread throws std::system_error), those
+    // that did are stopped and joined, since destroyed joinable they would end
+    // the process, and the error goes on saying how many could start.
     explicit BasicWorkers(std::size_t size) : size_(size == 0 ? 1 : size) {
-        for (std::size_t index = 1; index < size_; ++index) threads_.emplace_back([this, index] { serve(index); });
+        threads_.reserve(size_ - 1);
+        try {
+            for (std::size_t index = 1; index < size_; ++index)
+                threads_.emplace_back([this, index] { serve(index); });
+        } catch (const std::system_error& error) {
+            stop();
+            throw std::system_error(error.code(), "typenet: could start only " + std::to_string(threads_.size()) +
+                                                      " of the " + std::to_string(size_ - 1) +
+                                                      " threads a team of " + std::to_string(size_) + " needs");
+        }
     }
     BasicWorkers(const BasicWorkers&) = delete;
     BasicWorkers& operator=(const BasicWorkers&) = delete;
-    ~BasicWorkers() {
-        stopping_ = true;
-        generation_.fetch_add(1, std::memory_order_release);
-        generation_.notify_all();
-        for (auto& thread : threads_) thread.join();
-    }
+    ~BasicWorkers() { stop(); }
 
     std::size_t size() const { return size_; }
 
@@ -86,6 +95,13 @@ private:
             }
             if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) pending_.notify_one();
         }
+    }
+
+    void stop() {
+        stopping_ = true;
+        generation_.fetch_add(1, std::memory_order_release);
+        generation_.notify_all();
+        for (auto& thread : threads_) thread.join();
     }
 
     void keep(std::exception_ptr failure) {
