@@ -1,6 +1,9 @@
 // Optimizers against hand-worked values, and a small network that must learn.
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <limits>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -9,7 +12,25 @@
 #include "notebook_models.hpp"
 #include "typenet/typenet.hpp"
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <xmmintrin.h>  // _mm_getcsr, _mm_setcsr
+#endif
+
 namespace tn = typenet;
+
+namespace {
+
+// Empty when a and b hold the same bits, else where and how they first differ.
+std::string bit_difference(std::span<const float> a, std::span<const float> b) {
+    if (a.size() != b.size()) return fmt::format("{} floats against {}", a.size(), b.size());
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (std::bit_cast<std::uint32_t>(a[i]) != std::bit_cast<std::uint32_t>(b[i]))
+            return fmt::format("float {} differs: {} ({:08x}) against {} ({:08x})", i, a[i],
+                               std::bit_cast<std::uint32_t>(a[i]), b[i], std::bit_cast<std::uint32_t>(b[i]));
+    return {};
+}
+
+}  // namespace
 
 TEST(Adam, TwoStepsMatchKerasFormula) {
     // Worked in double with Keras's update: alpha = lr sqrt(1 - b2^t) / (1 - b1^t),
@@ -258,3 +279,46 @@ TEST(Trainer, BackwardChecksItsRowsAgainstTheCapacity) {
         }
     }
 }
+
+#if defined(__x86_64__) || defined(__i386__) || defined(__aarch64__)
+// Sets flush-to-zero and denormals-are-zero on this thread for as long as it lives.
+class FlushDenormals {
+public:
+#if defined(__aarch64__)
+    FlushDenormals() {
+        asm volatile("mrs %0, fpcr" : "=r"(saved_));
+        const std::uint64_t flush = saved_ | (std::uint64_t{1} << 24);  // FZ
+        asm volatile("msr fpcr, %0" : : "r"(flush));
+    }
+    ~FlushDenormals() { asm volatile("msr fpcr, %0" : : "r"(saved_)); }
+    std::uint64_t saved_ = 0;
+#else
+    FlushDenormals() : saved_(_mm_getcsr()) { _mm_setcsr(saved_ | 0x8040); }  // FTZ | DAZ
+    ~FlushDenormals() { _mm_setcsr(saved_); }
+    unsigned saved_;
+#endif
+    FlushDenormals(const FlushDenormals&) = delete;
+    FlushDenormals& operator=(const FlushDenormals&) = delete;
+};
+
+// A program may set flush-to-zero after it made its trainer: the team then
+// computes as the calling thread does, so a step run by the team and the same
+// step run by the caller alone give the same bits. The inputs are subnormal,
+// so flushing changes the products, and the bias (in the second thread's
+// slice) moves from 0 by about 1e-37 or not at all.
+TEST(Trainer, TheTeamComputesUnderTheCallersFloatingPointControl) {
+    using M = tn::Model<tn::Input<16>, tn::Dense<16>>;
+    M by_team(6), by_caller(6);
+    tn::Trainer<M, tn::Adam, tn::MSE, 4> team(by_team, {}, 2), caller(by_caller, {}, 2);
+    team.dispatch() = tn::Dispatch(tn::Dispatch::Mode::team);
+    caller.dispatch() = tn::Dispatch(tn::Dispatch::Mode::caller);
+    tn::Random random(7, tn::Stream::test);
+    std::vector<float> x(4 * 16);
+    for (float& value : x) value = random.uniform(0.5f, 1.0f) * 1e-39f;
+    const std::vector<float> targets(4 * 16, 0.0f);
+    const FlushDenormals flush;
+    for (int step = 0; step < 3; ++step) EXPECT_EQ(team.step(x, targets), caller.step(x, targets));
+    EXPECT_EQ(bit_difference(by_team.parameters(), by_caller.parameters()), "") << "parameters";
+    EXPECT_EQ(bit_difference(team.optimizer_state().m.span(), caller.optimizer_state().m.span()), "") << "Adam's m";
+}
+#endif

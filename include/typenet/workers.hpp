@@ -13,7 +13,53 @@
 #include <utility>
 #include <vector>
 
+#if defined(__SSE__) || defined(_M_X64)
+#include <xmmintrin.h>  // _mm_getcsr, _mm_setcsr
+#elif !defined(__aarch64__)
+#include <cfenv>
+#endif
+
 namespace typenet {
+
+// How a thread's floating-point arithmetic computes, without the flags it has
+// raised: on x86 MXCSR's control bits (flush-to-zero, denormals-are-zero,
+// rounding, exception masks), on AArch64 FPCR, elsewhere the rounding mode.
+// A program may change its own after it made a trainer (flush-to-zero for
+// speed, say); each job carries its caller's to the team, so that the team
+// computes as the caller would alone.
+class FloatingPointControl {
+public:
+    static FloatingPointControl of_this_thread() {
+#if defined(__SSE__) || defined(_M_X64)
+        return FloatingPointControl(_mm_getcsr() & ~mxcsr_flags);
+#elif defined(__aarch64__)
+        std::uint64_t fpcr = 0;
+        asm volatile("mrs %0, fpcr" : "=r"(fpcr));
+        return FloatingPointControl(fpcr);
+#else
+        return FloatingPointControl(static_cast<std::uint64_t>(std::fegetround()));
+#endif
+    }
+
+    void make_current() const {
+#if defined(__SSE__) || defined(_M_X64)
+        _mm_setcsr(static_cast<unsigned>(bits_) | (_mm_getcsr() & mxcsr_flags));
+#elif defined(__aarch64__)
+        asm volatile("msr fpcr, %0" : : "r"(bits_));
+#else
+        std::fesetround(static_cast<int>(bits_));
+#endif
+    }
+
+    bool operator==(const FloatingPointControl&) const = default;
+
+private:
+    explicit FloatingPointControl(std::uint64_t bits) : bits_(bits) {}
+#if defined(__SSE__) || defined(_M_X64)
+    static constexpr unsigned mxcsr_flags = 0x3f;  // what arithmetic raised (inexact, overflow, ...)
+#endif
+    std::uint64_t bits_;
+};
 
 // Thread is std::thread (see Workers below); the tests give a stand-in that
 // fails to start, as std::thread does when the system has no more threads.
@@ -52,6 +98,7 @@ public:
         }
         job_ = &job;
         call_ = [](void* context, std::size_t index) { (*static_cast<Job*>(context))(index); };
+        control_ = FloatingPointControl::of_this_thread();
         pending_.store(size_ - 1, std::memory_order_relaxed);
         generation_.fetch_add(1, std::memory_order_release);
         generation_.notify_all();
@@ -88,6 +135,7 @@ private:
             wait_until(generation_, [&](std::uint64_t generation) { return generation != seen; });
             seen = generation_.load(std::memory_order_acquire);
             if (stopping_) return;
+            if (FloatingPointControl::of_this_thread() != control_) control_.make_current();
             try {
                 call_(job_, index);
             } catch (...) {
@@ -116,6 +164,7 @@ private:
     std::atomic<bool> stopping_{false};
     void* job_ = nullptr;
     void (*call_)(void*, std::size_t) = nullptr;
+    FloatingPointControl control_ = FloatingPointControl::of_this_thread();  // the current job's caller's
     std::mutex failure_mutex_;
     std::exception_ptr failure_;  // the first exception of the current job
 };
