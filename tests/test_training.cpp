@@ -1,8 +1,14 @@
 // Optimizers against hand-worked values, and a small network that must learn.
+#include <sys/wait.h>  // waitpid
+#include <unistd.h>    // fork, pipe, alarm
+
+#include <algorithm>
 #include <bit>
 #include <cmath>
+#include <csignal>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -322,3 +328,51 @@ TEST(Trainer, TheTeamComputesUnderTheCallersFloatingPointControl) {
     EXPECT_EQ(bit_difference(team.optimizer_state().m.span(), caller.optimizer_state().m.span()), "") << "Adam's m";
 }
 #endif
+
+// A child forked after a two-thread trainer was built has no worker threads:
+// it runs every share on its calling thread, which gives the team's bits
+// (the shares are fixed by the thread count), and its trainer can be
+// destroyed. An alarm turns a hang into a failure.
+TEST(Trainer, AForkedChildTrainsOnItsCallingThread) {
+    using M = tn::Model<tn::Input<16>, tn::Dense<8, tn::Tanh>, tn::Dense<16, tn::Sigmoid>>;
+    using T = tn::Trainer<M, tn::Adam, tn::MSE, 8>;
+    M model(8);
+    auto trainer = std::make_unique<T>(model, tn::Adam{}, 2);
+    trainer->dispatch() = tn::Dispatch(tn::Dispatch::Mode::team);
+    tn::Random random(9, tn::Stream::test);
+    std::vector<float> x(8 * 16);
+    for (float& value : x) value = random.uniform();
+    trainer->step(x, x);  // the team has run
+
+    int channel[2];
+    ASSERT_EQ(::pipe(channel), 0);
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        ::alarm(10);
+        trainer->step(x, x);
+        const auto bytes = std::as_bytes(model.parameters());
+        const bool written = ::write(channel[1], bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size());
+        trainer.reset();
+        ::_exit(written ? 0 : 1);
+    }
+    ::close(channel[1]);
+    trainer->step(x, x);
+    std::vector<float> from_child(M::parameter_count);
+    const std::size_t wanted = from_child.size() * sizeof(float);
+    std::size_t received = 0;
+    while (received < wanted) {
+        const ssize_t n = ::read(channel[0], reinterpret_cast<char*>(from_child.data()) + received, wanted - received);
+        if (n <= 0) break;
+        received += static_cast<std::size_t>(n);
+    }
+    ::close(channel[0]);
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        << (WIFSIGNALED(status) ? fmt::format("the child was killed by signal {}{}", WTERMSIG(status),
+                                              WTERMSIG(status) == SIGALRM ? " (SIGALRM: it hung)" : "")
+                                : fmt::format("the child exited with {}", WEXITSTATUS(status)));
+    ASSERT_EQ(received, wanted);
+    EXPECT_EQ(bit_difference(from_child, model.parameters()), "");
+}

@@ -18,8 +18,29 @@
 #elif !defined(__aarch64__)
 #include <cfenv>
 #endif
+#if __has_include(<pthread.h>)
+#include <pthread.h>  // pthread_atfork
+#endif
 
 namespace typenet {
+
+namespace detail {
+
+// How many fork()s made this process, counting from the one that first made a
+// team: the child of a fork holds only the thread that called it, so a team
+// made before has no threads there. pthread_atfork (registered once, with the
+// first team) counts every child.
+inline std::atomic<std::uint64_t> forks{0};
+
+inline std::uint64_t fork_count() {
+#if __has_include(<pthread.h>)
+    [[maybe_unused]] static const int registered =
+        ::pthread_atfork(nullptr, nullptr, [] { forks.fetch_add(1, std::memory_order_relaxed); });
+#endif
+    return forks.load(std::memory_order_relaxed);
+}
+
+}  // namespace detail
 
 // How a thread's floating-point arithmetic computes, without the flags it has
 // raised: on x86 MXCSR's control bits (flush-to-zero, denormals-are-zero,
@@ -89,10 +110,11 @@ public:
     std::size_t size() const { return size_; }
 
     // Calls job(index) for every index < size(), in parallel; returns when all
-    // are done. With alone, the calling thread makes the same calls itself, in order.
+    // are done. With alone, the calling thread makes the same calls itself, in
+    // order, as it also does in a fork's child, where the team has no threads.
     template <class Job>
     void run(Job& job, bool alone = false) {
-        if (size_ == 1 || alone) {
+        if (size_ == 1 || alone || forked()) {
             for (std::size_t index = 0; index < size_; ++index) job(index);
             return;
         }
@@ -145,7 +167,13 @@ private:
         }
     }
 
+    bool forked() const { return detail::fork_count() != born_after_forks_; }
+
     void stop() {
+        if (forked()) {  // the threads are the parent's: joining them would wait forever
+            for (auto& thread : threads_) thread.detach();
+            return;
+        }
         stopping_ = true;
         generation_.fetch_add(1, std::memory_order_release);
         generation_.notify_all();
@@ -158,6 +186,7 @@ private:
     }
 
     std::size_t size_;
+    std::uint64_t born_after_forks_ = detail::fork_count();
     std::vector<Thread> threads_;
     std::atomic<std::uint64_t> generation_{0};
     std::atomic<std::size_t> pending_{0};
