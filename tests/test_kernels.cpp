@@ -1,6 +1,8 @@
 // Every SIMD kernel against its plain reference twin, under every instruction
 // set this build can run, over sizes that leave vector tails (784 and 64 do not).
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include <fmt/format.h>
@@ -221,5 +223,35 @@ TYPED_TEST(Kernels, OptimizerUpdatesMatchReference) {
         kr::reference::sgd_momentum_update(w_expected.data(), g.data(), velocity_expected.data(), n, 0.1f, 0.9f);
         expect_close(w, w_expected, 1e-6f, "sgd weights");
         expect_close(velocity, velocity_expected, 1e-6f, "sgd velocity");
+    }
+}
+
+float largest_magnitude(const std::vector<float>& values) {
+    float largest = 0.0f;
+    for (const float value : values) largest = std::max(largest, std::abs(value));
+    return largest;
+}
+
+std::size_t non_finite_count(const std::vector<float>& values) {
+    return static_cast<std::size_t>(std::count_if(values.begin(), values.end(), [](float x) { return !std::isfinite(x); }));
+}
+
+// The gradients' check: how many are NaN or infinite, and the largest |x|,
+// at sizes that leave every kind of tail after the four chains of vectors.
+TYPED_TEST(Kernels, MagnitudesMatchReference) {
+    constexpr float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+    for (std::size_t n : {1, 3, 7, 16, 31, 33, 63, 64, 65, 100, 129, 1000}) {
+        auto x = random_floats(n, 27, -5.0f, 5.0f);
+        x[n / 2] = -7.5f;
+        kr::Magnitudes found = kr::magnitudes<TypeParam>(x.data(), n);
+        EXPECT_EQ(found.non_finite, 0u) << n;
+        EXPECT_EQ(found.largest, largest_magnitude(x)) << n;
+        for (const std::size_t at : {std::size_t{0}, n / 2, n - 1}) {
+            auto bad = x;
+            bad[at] = at % 2 == 0 ? nan : -inf;
+            if (n > 2) bad[(at + 1) % n] = inf;
+            found = kr::magnitudes<TypeParam>(bad.data(), n);
+            EXPECT_EQ(found.non_finite, non_finite_count(bad)) << "n=" << n << " at=" << at;
+        }
     }
 }

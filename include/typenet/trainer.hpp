@@ -96,8 +96,9 @@ public:
         std::array<std::size_t, max_threads> non_finite{};
         auto sum_and_check = [&](std::size_t t) {
             sum_gradients<Arch>(slices[t], slices[t + 1], t);
-            non_finite[t] = kernels::count_non_finite<Arch>(shares_[t]->gradients.data() + slices[t],
-                                                            slices[t + 1] - slices[t]);
+            non_finite[t] = kernels::magnitudes<Arch>(shares_[t]->gradients.data() + slices[t],
+                                                      slices[t + 1] - slices[t])
+                                .non_finite;
         };
         workers_.run(sum_and_check, alone);
         std::size_t bad = 0;
