@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include <fmt/format.h>
@@ -37,6 +38,16 @@ void expect_close(const std::vector<float>& actual, const std::vector<float>& ex
         ASSERT_NEAR(actual[i], expected[i], tolerance * (1.0f + std::abs(expected[i]))) << what << " at " << i;
 }
 
+float largest_magnitude(const std::vector<float>& values) {
+    float largest = 0.0f;
+    for (const float value : values) largest = std::max(largest, std::abs(value));
+    return largest;
+}
+
+std::size_t non_finite_count(const std::vector<float>& values) {
+    return static_cast<std::size_t>(
+        std::count_if(values.begin(), values.end(), [](float x) { return !std::isfinite(x); }));
+}
 }  // namespace
 
 template <class Arch>
@@ -206,34 +217,62 @@ TYPED_TEST(Kernels, CombinationsMatchReference) {
     check_add_combination<TypeParam, 33, 5>();
 }
 
+// The update also returns the largest magnitude of the state it wrote (Adam's
+// m, SGD's velocity), which bounds the next step's update.
 TYPED_TEST(Kernels, OptimizerUpdatesMatchReference) {
     for (std::size_t n : awkward_sizes) {
         const auto g = random_floats(n, 14);
         auto w = random_floats(n, 15), m = random_floats(n, 16), v = random_floats(n, 17, 0.0f, 1.0f);
         auto w_expected = w, m_expected = m, v_expected = v;
-        kr::adam_update<TypeParam>(w.data(), g.data(), m.data(), v.data(), n, 0.01f, 0.9f, 0.999f, 1e-7f);
+        const float largest_m =
+            kr::adam_update<TypeParam>(w.data(), g.data(), m.data(), v.data(), n, 0.01f, 0.9f, 0.999f, 1e-7f);
         kr::reference::adam_update(w_expected.data(), g.data(), m_expected.data(), v_expected.data(), n, 0.01f, 0.9f,
                                    0.999f, 1e-7f);
         expect_close(w, w_expected, 1e-6f, "adam weights");
         expect_close(m, m_expected, 1e-6f, "adam m");
         expect_close(v, v_expected, 1e-6f, "adam v");
+        EXPECT_EQ(largest_m, largest_magnitude(m)) << "n=" << n;
 
         auto velocity = random_floats(n, 18), velocity_expected = velocity;
-        kr::sgd_momentum_update<TypeParam>(w.data(), g.data(), velocity.data(), n, 0.1f, 0.9f);
+        const float largest_velocity =
+            kr::sgd_momentum_update<TypeParam>(w.data(), g.data(), velocity.data(), n, 0.1f, 0.9f);
         kr::reference::sgd_momentum_update(w_expected.data(), g.data(), velocity_expected.data(), n, 0.1f, 0.9f);
         expect_close(w, w_expected, 1e-6f, "sgd weights");
         expect_close(velocity, velocity_expected, 1e-6f, "sgd velocity");
+        EXPECT_EQ(largest_velocity, largest_magnitude(velocity)) << "n=" << n;
     }
 }
 
-float largest_magnitude(const std::vector<float>& values) {
-    float largest = 0.0f;
-    for (const float value : values) largest = std::max(largest, std::abs(value));
-    return largest;
-}
+// A probe runs the update's own arithmetic and writes nothing: it counts the
+// new values that would not be finite, as the update then writes them. Every
+// third gradient is 1e20 (its square overflows, and 1e20 times a learning rate
+// of 1e19 too), so some land in the vectors and some in the tails.
+TYPED_TEST(Kernels, OptimizerProbesCountWhatTheUpdateWouldMakeNonFinite) {
+    for (std::size_t n : awkward_sizes) {
+        auto g = random_floats(n, 22);
+        for (std::size_t i = 0; i < n; i += 3) g[i] = 1e20f;
+        const auto w = random_floats(n, 23), m = random_floats(n, 24), v = random_floats(n, 25, 0.0f, 1.0f),
+                   velocity = random_floats(n, 26);
+        const std::string where = fmt::format("n={}", n);
 
-std::size_t non_finite_count(const std::vector<float>& values) {
-    return static_cast<std::size_t>(std::count_if(values.begin(), values.end(), [](float x) { return !std::isfinite(x); }));
+        const kr::NonFinite adam =
+            kr::adam_update<TypeParam, kr::Pass::probe>(w.data(), g.data(), m.data(), v.data(), n, 0.01f, 0.9f, 0.999f,
+                                                        1e-7f);
+        auto w_written = w, m_written = m, v_written = v;
+        kr::adam_update<TypeParam>(w_written.data(), g.data(), m_written.data(), v_written.data(), n, 0.01f, 0.9f,
+                                   0.999f, 1e-7f);
+        EXPECT_EQ(adam.weights, non_finite_count(w_written)) << where;
+        EXPECT_EQ(adam.state, non_finite_count(m_written) + non_finite_count(v_written)) << where;
+        EXPECT_EQ(adam.state, (n + 2) / 3) << where;  // each huge gradient's v
+
+        const kr::NonFinite sgd =
+            kr::sgd_momentum_update<TypeParam, kr::Pass::probe>(w.data(), g.data(), velocity.data(), n, 1e19f, 0.9f);
+        auto sgd_w_written = w, velocity_written = velocity;
+        kr::sgd_momentum_update<TypeParam>(sgd_w_written.data(), g.data(), velocity_written.data(), n, 1e19f, 0.9f);
+        EXPECT_EQ(sgd.weights, non_finite_count(sgd_w_written)) << where;
+        EXPECT_EQ(sgd.state, non_finite_count(velocity_written)) << where;
+        EXPECT_EQ(sgd.state, (n + 2) / 3) << where;
+    }
 }
 
 // The gradients' check: how many are NaN or infinite, and the largest |x|,
