@@ -11,11 +11,14 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "notebook_models.hpp"
+#include "typenet/io/model_file.hpp"
 #include "typenet/typenet.hpp"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -23,8 +26,32 @@
 #endif
 
 namespace tn = typenet;
+using ::testing::HasSubstr;
 
 namespace {
+
+std::vector<std::uint32_t> bits_of(std::span<const float> values) {
+    std::vector<std::uint32_t> bits(values.size());
+    for (std::size_t i = 0; i < values.size(); ++i) bits[i] = std::bit_cast<std::uint32_t>(values[i]);
+    return bits;
+}
+
+// Everything a step may change, bit for bit: the parameters, the optimizer's
+// state (each slot a checkpoint holds) and its step count.
+struct TrainingState {
+    std::vector<std::uint32_t> parameters;
+    std::vector<std::vector<std::uint32_t>> slots;
+    std::int64_t step = 0;
+    bool operator==(const TrainingState&) const = default;
+};
+
+template <class M, class State>
+TrainingState training_state(const M& model, const State& state) {
+    TrainingState result{bits_of(model.parameters()), {}, state.step};
+    for (const auto& slot : tn::io::optimizer_state_layout<State>::slots)
+        result.slots.push_back(bits_of((state.*slot.floats).span()));
+    return result;
+}
 
 // Empty when a and b hold the same bits, else where and how they first differ.
 std::string bit_difference(std::span<const float> a, std::span<const float> b) {
@@ -34,6 +61,10 @@ std::string bit_difference(std::span<const float> a, std::span<const float> b) {
             return fmt::format("float {} differs: {} ({:08x}) against {} ({:08x})", i, a[i],
                                std::bit_cast<std::uint32_t>(a[i]), b[i], std::bit_cast<std::uint32_t>(b[i]));
     return {};
+}
+
+bool all_finite(std::span<const float> values) {
+    return std::all_of(values.begin(), values.end(), [](float x) { return std::isfinite(x); });
 }
 
 }  // namespace
@@ -267,6 +298,155 @@ TEST(Fit, NonFiniteInputStopsWithEpochAndStep) {
         EXPECT_NE(std::string(e.what()).find("training stopped at epoch 1, step 3 of 5: the loss is nan"),
                   std::string::npos)
             << e.what();
+    }
+}
+
+// The first symptom seen: gradients near 1e36 are finite, but their squares
+// are not, and Adam's v became infinite at a step that returned normally; the
+// next step turned every weight into NaN, and only the one after threw.
+TEST(Trainer, AdamRefusesAStepWhoseSquaredGradientsOverflow) {
+    using M = tn::Model<tn::Input<4>, tn::Dense<1>>;
+    M model(1);
+    tn::Trainer<M, tn::Adam, tn::MSE, 4> trainer(model);
+    const std::vector<float> huge(4 * 4, 1e18f), ordinary(4 * 4, 0.5f), targets(4, 0.0f);
+    EXPECT_THROW(trainer.step(huge, targets), tn::NumericalError);
+    trainer.step(ordinary, targets);
+    EXPECT_TRUE(all_finite(model.parameters()));
+    EXPECT_TRUE(all_finite(trainer.optimizer_state().v.span()));
+}
+
+// A step whose update would make any weight or any of the optimizer's state
+// non-finite changes nothing, bit for bit, and throws at that step, saying
+// where: for Adam (squared gradients overflow) and SGD with momentum (the
+// velocity overflows), on one thread and on two, where the second thread's
+// slice of the parameters (the last kernel row and the bias) would update
+// finitely: it is not updated either. The kernel gradients are about 4e34.
+template <class Optimizer>
+void expect_overflowing_update_refused(Optimizer optimizer, std::size_t threads) {
+    using M = tn::Model<tn::Input<4>, tn::Dense<16>>;
+    M model(2);
+    // The outputs are then 0.3 of the inputs' scale: the loss of the huge step stays finite.
+    std::fill_n(model.parameters().begin(), 4 * 16, 0.1f);
+    tn::Trainer<M, Optimizer, tn::MSE, 4> trainer(model, optimizer, threads);
+    trainer.dispatch() = tn::Dispatch(tn::Dispatch::Mode::team);
+    const auto& state = trainer.optimizer_state();
+    // Column 3 stays small, so its kernel row and the bias get finite updates.
+    std::vector<float> ordinary(4 * 4, 1e-3f), huge(4 * 4, 1e18f);
+    for (std::size_t r = 0; r < 4; ++r) huge[r * 4 + 3] = 0.0f;
+    const std::vector<float> targets(4 * 16, 0.0f);
+    trainer.step(ordinary, targets);
+    const TrainingState before = training_state(model, state);
+    try {
+        trainer.step(huge, targets);
+        ADD_FAILURE() << "no NumericalError; " << (all_finite(model.parameters()) ? "" : "the weights are not finite");
+    } catch (const tn::NumericalError& e) {
+        EXPECT_THAT(e.what(), HasSubstr("layer 0 (Dense)"));
+        EXPECT_THAT(e.what(), HasSubstr("non-finite"));
+    }
+    EXPECT_TRUE(training_state(model, state) == before) << "the refused step changed the weights or the state";
+    trainer.step(ordinary, targets);
+    EXPECT_TRUE(all_finite(model.parameters()));
+    EXPECT_EQ(state.step, 2);
+}
+
+TEST(Trainer, AnUpdateThatWouldOverflowThrowsAndChangesNothing) {
+    for (const std::size_t threads : {1, 2}) {
+        SCOPED_TRACE(fmt::format("{} threads", threads));
+        {
+            SCOPED_TRACE("Adam");
+            expect_overflowing_update_refused(tn::Adam{}, threads);
+        }
+        {
+            SCOPED_TRACE("SGD");
+            expect_overflowing_update_refused(tn::SGD{.learning_rate = 1e5f, .momentum = 0.9f}, threads);
+        }
+    }
+}
+
+// After the program had the optimizer's state (to load a checkpoint into it,
+// say), the next step checks its update exactly, with a probe first, where
+// otherwise bounds decide: the update is the same arithmetic either way.
+template <class Optimizer>
+void expect_exact_check_gives_the_same_bits(Optimizer optimizer) {
+    using M = tn::Model<tn::Input<16>, tn::Dense<8, tn::Tanh>, tn::Dense<16, tn::Sigmoid>>;
+    M bounded(10), checked(10);
+    tn::Trainer<M, Optimizer, tn::MSE, 8> by_bounds(bounded, optimizer, 2), exactly(checked, optimizer, 2);
+    tn::Random random(11, tn::Stream::test);
+    std::vector<float> x(8 * 16);
+    for (int step = 0; step < 4; ++step) {
+        for (float& value : x) value = random.uniform();
+        exactly.optimizer_state();
+        EXPECT_EQ(by_bounds.step(x, x), exactly.step(x, x));
+    }
+    EXPECT_TRUE(training_state(bounded, std::as_const(by_bounds).optimizer_state()) ==
+                training_state(checked, std::as_const(exactly).optimizer_state()));
+}
+
+TEST(Trainer, TheExactCheckOfAnUpdateGivesTheBitsTheBoundsDo) {
+    expect_exact_check_gives_the_same_bits(tn::Adam{});
+    expect_exact_check_gives_the_same_bits(tn::SGD{.learning_rate = 0.1f, .momentum = 0.9f});
+}
+
+// With epsilon 0 the bounds prove nothing (a zero gradient gives 0/0), so the
+// exact check runs: it accepts the update when no weight gets a 0/0, and
+// refuses it, changing nothing, when one would. The padding after a layer's
+// parameters, zeros that no weight sees, is left out of the check and of the
+// update alike.
+TEST(Trainer, AnUpdateTheBoundsCannotProveIsCheckedExactly) {
+    using M = tn::Model<tn::Input<4>, tn::Dense<3>>;
+    static_assert(M::parameter_count == 16, "15 parameters, then a float of padding");
+    M model(12);
+    tn::Trainer<M, tn::Adam, tn::MSE, 2> trainer(model, tn::Adam{.epsilon = 0.0f});
+    const auto& state = trainer.optimizer_state();
+    std::vector<float> x{0.5f, -0.25f, 1.0f, 0.75f, -0.5f, 0.25f, 0.125f, 1.5f};
+    const std::vector<float> y{0.1f, 0.2f, 0.3f, -0.1f, -0.2f, -0.3f};
+    for (int step = 0; step < 3; ++step) EXPECT_NO_THROW(trainer.step(x, y));
+    EXPECT_EQ(state.step, 3);
+    EXPECT_TRUE(all_finite(model.parameters()));
+    EXPECT_EQ(model.parameters()[15], 0.0f);
+
+    M fresh(12);
+    tn::Trainer<M, tn::Adam, tn::MSE, 2> refusing(fresh, tn::Adam{.epsilon = 0.0f});
+    x[0] = x[4] = 0.0f;  // input 0 is 0: its kernel row gets zero gradients, and m / sqrt(v) = 0/0
+    const TrainingState before = training_state(fresh, std::as_const(refusing).optimizer_state());
+    EXPECT_THROW(refusing.step(x, y), tn::NumericalError);
+    EXPECT_TRUE(training_state(fresh, std::as_const(refusing).optimizer_state()) == before);
+}
+
+// Adam's step size folds in 1 / (1 - beta1^t): at beta1 = 1 it is infinite,
+// and with a NaN learning rate NaN; the step refuses, changing nothing.
+TEST(Adam, AStepSizeThatIsNotFiniteThrowsAndChangesNothing) {
+    using M = tn::Model<tn::Input<4>, tn::Dense<3>>;
+    for (const tn::Adam adam : {tn::Adam{.beta1 = 1.0f}, tn::Adam{.learning_rate = std::numeric_limits<float>::quiet_NaN()}}) {
+        M model(3);
+        tn::Trainer<M, tn::Adam, tn::MSE, 2> trainer(model, adam);
+        const auto& state = trainer.optimizer_state();
+        const std::vector<float> x(2 * 4, 0.5f), y(2 * 3, 0.25f);
+        const TrainingState before = training_state(model, state);
+        try {
+            trainer.step(x, y);
+            ADD_FAILURE() << "no NumericalError; " << (all_finite(model.parameters()) ? "" : "the weights are not finite");
+        } catch (const tn::NumericalError& e) {
+            EXPECT_THAT(e.what(), HasSubstr("step size"));
+        }
+        EXPECT_TRUE(training_state(model, state) == before);
+    }
+}
+
+// A step count outside 0 to max_optimizer_step - 1 cannot be counted on:
+// Adam's bias corrections at t <= 0 are NaN, and ++step could overflow.
+TEST(Trainer, AStepCountOutsideItsRangeIsAUsageError) {
+    using M = tn::Model<tn::Input<4>, tn::Dense<3>>;
+    const std::vector<float> x(2 * 4, 0.5f), y(2 * 3, 0.25f);
+    for (const std::int64_t bad : {std::int64_t{-1}, std::numeric_limits<std::int64_t>::max()}) {
+        M model(4);
+        tn::Trainer<M, tn::SGD, tn::MSE, 2> sgd(model);
+        sgd.optimizer_state().step = bad;
+        EXPECT_THROW(sgd.step(x, y), tn::UsageError) << bad;
+        tn::Trainer<M, tn::Adam, tn::MSE, 2> adam(model);
+        adam.optimizer_state().step = bad;
+        EXPECT_THROW(adam.step(x, y), tn::UsageError) << bad;
+        EXPECT_TRUE(all_finite(model.parameters())) << bad;
     }
 }
 
