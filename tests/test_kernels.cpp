@@ -48,6 +48,7 @@ std::size_t non_finite_count(const std::vector<float>& values) {
     return static_cast<std::size_t>(
         std::count_if(values.begin(), values.end(), [](float x) { return !std::isfinite(x); }));
 }
+
 }  // namespace
 
 template <class Arch>
@@ -171,6 +172,30 @@ TYPED_TEST(Kernels, SigmoidSaturatesWithoutNaN) {
     }
     EXPECT_EQ(y[0], 0.0f);
     EXPECT_EQ(y[6], 1.0f);
+}
+
+// Near underflow the vector sigmoid gives 0 where the plain formula gives a
+// subnormal, for x in (-88.723, -88.376) (see Sigmoid::apply): within the
+// smallest normal float of it everywhere on [-104, -87], never negative or
+// NaN, and to float rounding where the result is normal (from x = -87.33).
+TYPED_TEST(Kernels, SigmoidNearUnderflowMatchesReferenceWithinTheSmallestNormal) {
+    std::vector<float> x;
+    for (float value = -104.0f; value <= -87.0f; value += 1.0f / 128.0f) x.push_back(value);
+    auto y = x;
+    const std::vector<float> zero_bias(x.size(), 0.0f);
+    kr::add_bias_activate<TypeParam, tn::Sigmoid>(y.data(), zero_bias.data(), 1, x.size());
+    constexpr float smallest_normal = std::numeric_limits<float>::min();
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        const float expected = tn::Sigmoid::reference_apply(x[i]);
+        ASSERT_GE(y[i], 0.0f) << x[i];
+        ASSERT_LE(std::abs(y[i] - expected), smallest_normal) << x[i];
+        if (expected >= smallest_normal) {
+            ASSERT_NEAR(y[i], expected, 1e-6f * expected) << x[i];
+        }
+        if (x[i] > -88.37f || x[i] < -88.73f) {
+            ASSERT_EQ(y[i] == 0.0f, expected == 0.0f) << x[i];
+        }
+    }
 }
 
 TYPED_TEST(Kernels, ColumnSumsMatchReference) {
