@@ -229,7 +229,6 @@ public:
         thread_ = std::thread(std::forward<Body>(body));
     }
     void join() { thread_.join(); }
-    void detach() { thread_.detach(); }
 
 private:
     std::thread thread_;

@@ -170,8 +170,15 @@ private:
     bool forked() const { return detail::fork_count() != born_after_forks_; }
 
     void stop() {
-        if (forked()) {  // the threads are the parent's: joining them would wait forever
-            for (auto& thread : threads_) thread.detach();
+        if (forked()) {
+            // The threads are the parent's: joining them would wait forever,
+            // and a handle to a thread of another process may be neither
+            // joined nor detached (ThreadSanitizer stops at that). So the
+            // handles are kept, never to be destroyed, where nothing uses them.
+            static std::mutex orphans_mutex;
+            static auto* const orphans = new std::vector<Thread>;
+            const std::lock_guard lock(orphans_mutex);
+            for (auto& thread : threads_) orphans->push_back(std::move(thread));
             return;
         }
         stopping_ = true;
