@@ -14,7 +14,9 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -213,6 +215,39 @@ TEST(Workers, AJobThatThrowsOnAnyThreadRethrowsOnTheCaller) {
     auto count = [&](std::size_t) { ++calls; };
     workers.run(count);
     EXPECT_EQ(calls.load(), 2);
+}
+
+// A thread that cannot start once `startable` have, as std::thread cannot
+// when the system has no more (a large team under ulimit -v).
+class ThreadsRunOut {
+public:
+    static inline int startable = 0;
+
+    template <class Body>
+    explicit ThreadsRunOut(Body&& body) {
+        if (startable-- <= 0) throw std::system_error(std::make_error_code(std::errc::resource_unavailable_try_again));
+        thread_ = std::thread(std::forward<Body>(body));
+    }
+    void join() { thread_.join(); }
+
+private:
+    std::thread thread_;
+};
+
+// A team whose third thread cannot start stops and joins the two that did,
+// then throws saying so, instead of ending the process (a joinable
+// std::thread destroyed calls std::terminate).
+TEST(Workers, AThreadThatCannotStartFailsTheTeamCleanly) {
+    ThreadsRunOut::startable = 2;
+    try {
+        tn::BasicWorkers<ThreadsRunOut> workers(5);
+        FAIL() << "no exception";
+    } catch (const std::system_error& e) {
+        EXPECT_EQ(e.code(), std::errc::resource_unavailable_try_again);
+        EXPECT_NE(std::string(e.what()).find("typenet: could start only 2 of the 4 threads a team of 5 needs"),
+                  std::string::npos)
+            << e.what();
+    }
 }
 
 // A batch's rows come from the caller's code, run on every training thread: if

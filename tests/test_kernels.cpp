@@ -1,6 +1,9 @@
 // Every SIMD kernel against its plain reference twin, under every instruction
 // set this build can run, over sizes that leave vector tails (784 and 64 do not).
+#include <algorithm>
 #include <cmath>
+#include <limits>
+#include <string>
 #include <vector>
 
 #include <fmt/format.h>
@@ -33,6 +36,17 @@ void expect_close(const std::vector<float>& actual, const std::vector<float>& ex
     ASSERT_EQ(actual.size(), expected.size());
     for (std::size_t i = 0; i < actual.size(); ++i)
         ASSERT_NEAR(actual[i], expected[i], tolerance * (1.0f + std::abs(expected[i]))) << what << " at " << i;
+}
+
+float largest_magnitude(const std::vector<float>& values) {
+    float largest = 0.0f;
+    for (const float value : values) largest = std::max(largest, std::abs(value));
+    return largest;
+}
+
+std::size_t non_finite_count(const std::vector<float>& values) {
+    return static_cast<std::size_t>(
+        std::count_if(values.begin(), values.end(), [](float x) { return !std::isfinite(x); }));
 }
 
 }  // namespace
@@ -160,6 +174,30 @@ TYPED_TEST(Kernels, SigmoidSaturatesWithoutNaN) {
     EXPECT_EQ(y[6], 1.0f);
 }
 
+// Near underflow the vector sigmoid gives 0 where the plain formula gives a
+// subnormal, for x in (-88.723, -88.376) (see Sigmoid::apply): within the
+// smallest normal float of it everywhere on [-104, -87], never negative or
+// NaN, and to float rounding where the result is normal (from x = -87.33).
+TYPED_TEST(Kernels, SigmoidNearUnderflowMatchesReferenceWithinTheSmallestNormal) {
+    std::vector<float> x;
+    for (float value = -104.0f; value <= -87.0f; value += 1.0f / 128.0f) x.push_back(value);
+    auto y = x;
+    const std::vector<float> zero_bias(x.size(), 0.0f);
+    kr::add_bias_activate<TypeParam, tn::Sigmoid>(y.data(), zero_bias.data(), 1, x.size());
+    constexpr float smallest_normal = std::numeric_limits<float>::min();
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        const float expected = tn::Sigmoid::reference_apply(x[i]);
+        ASSERT_GE(y[i], 0.0f) << x[i];
+        ASSERT_LE(std::abs(y[i] - expected), smallest_normal) << x[i];
+        if (expected >= smallest_normal) {
+            ASSERT_NEAR(y[i], expected, 1e-6f * expected) << x[i];
+        }
+        if (x[i] > -88.37f || x[i] < -88.73f) {
+            ASSERT_EQ(y[i] == 0.0f, expected == 0.0f) << x[i];
+        }
+    }
+}
+
 TYPED_TEST(Kernels, ColumnSumsMatchReference) {
     for (std::size_t rows : {1, 2, 7, 32})
         for (std::size_t n : awkward_sizes) {
@@ -204,22 +242,80 @@ TYPED_TEST(Kernels, CombinationsMatchReference) {
     check_add_combination<TypeParam, 33, 5>();
 }
 
+// The update also returns the largest magnitude of the state it wrote (Adam's
+// m, SGD's velocity), which bounds the next step's update.
 TYPED_TEST(Kernels, OptimizerUpdatesMatchReference) {
     for (std::size_t n : awkward_sizes) {
         const auto g = random_floats(n, 14);
         auto w = random_floats(n, 15), m = random_floats(n, 16), v = random_floats(n, 17, 0.0f, 1.0f);
         auto w_expected = w, m_expected = m, v_expected = v;
-        kr::adam_update<TypeParam>(w.data(), g.data(), m.data(), v.data(), n, 0.01f, 0.9f, 0.999f, 1e-7f);
+        const float largest_m =
+            kr::adam_update<TypeParam>(w.data(), g.data(), m.data(), v.data(), n, 0.01f, 0.9f, 0.999f, 1e-7f);
         kr::reference::adam_update(w_expected.data(), g.data(), m_expected.data(), v_expected.data(), n, 0.01f, 0.9f,
                                    0.999f, 1e-7f);
         expect_close(w, w_expected, 1e-6f, "adam weights");
         expect_close(m, m_expected, 1e-6f, "adam m");
         expect_close(v, v_expected, 1e-6f, "adam v");
+        EXPECT_EQ(largest_m, largest_magnitude(m)) << "n=" << n;
 
         auto velocity = random_floats(n, 18), velocity_expected = velocity;
-        kr::sgd_momentum_update<TypeParam>(w.data(), g.data(), velocity.data(), n, 0.1f, 0.9f);
+        const float largest_velocity =
+            kr::sgd_momentum_update<TypeParam>(w.data(), g.data(), velocity.data(), n, 0.1f, 0.9f);
         kr::reference::sgd_momentum_update(w_expected.data(), g.data(), velocity_expected.data(), n, 0.1f, 0.9f);
         expect_close(w, w_expected, 1e-6f, "sgd weights");
         expect_close(velocity, velocity_expected, 1e-6f, "sgd velocity");
+        EXPECT_EQ(largest_velocity, largest_magnitude(velocity)) << "n=" << n;
+    }
+}
+
+// A probe runs the update's own arithmetic and writes nothing: it counts the
+// new values that would not be finite, as the update then writes them. Every
+// third gradient is 1e20 (its square overflows, and 1e20 times a learning rate
+// of 1e19 too), so some land in the vectors and some in the tails.
+TYPED_TEST(Kernels, OptimizerProbesCountWhatTheUpdateWouldMakeNonFinite) {
+    for (std::size_t n : awkward_sizes) {
+        auto g = random_floats(n, 22);
+        for (std::size_t i = 0; i < n; i += 3) g[i] = 1e20f;
+        const auto w = random_floats(n, 23), m = random_floats(n, 24), v = random_floats(n, 25, 0.0f, 1.0f),
+                   velocity = random_floats(n, 26);
+        const std::string where = fmt::format("n={}", n);
+
+        const kr::NonFinite adam =
+            kr::adam_update<TypeParam, kr::Pass::probe>(w.data(), g.data(), m.data(), v.data(), n, 0.01f, 0.9f, 0.999f,
+                                                        1e-7f);
+        auto w_written = w, m_written = m, v_written = v;
+        kr::adam_update<TypeParam>(w_written.data(), g.data(), m_written.data(), v_written.data(), n, 0.01f, 0.9f,
+                                   0.999f, 1e-7f);
+        EXPECT_EQ(adam.weights, non_finite_count(w_written)) << where;
+        EXPECT_EQ(adam.state, non_finite_count(m_written) + non_finite_count(v_written)) << where;
+        EXPECT_EQ(adam.state, (n + 2) / 3) << where;  // each huge gradient's v
+
+        const kr::NonFinite sgd =
+            kr::sgd_momentum_update<TypeParam, kr::Pass::probe>(w.data(), g.data(), velocity.data(), n, 1e19f, 0.9f);
+        auto sgd_w_written = w, velocity_written = velocity;
+        kr::sgd_momentum_update<TypeParam>(sgd_w_written.data(), g.data(), velocity_written.data(), n, 1e19f, 0.9f);
+        EXPECT_EQ(sgd.weights, non_finite_count(sgd_w_written)) << where;
+        EXPECT_EQ(sgd.state, non_finite_count(velocity_written)) << where;
+        EXPECT_EQ(sgd.state, (n + 2) / 3) << where;
+    }
+}
+
+// The gradients' check: how many are NaN or infinite, and the largest |x|,
+// at sizes that leave every kind of tail after the four chains of vectors.
+TYPED_TEST(Kernels, MagnitudesMatchReference) {
+    constexpr float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+    for (std::size_t n : {1, 3, 7, 16, 31, 33, 63, 64, 65, 100, 129, 1000}) {
+        auto x = random_floats(n, 27, -5.0f, 5.0f);
+        x[n / 2] = -7.5f;
+        kr::Magnitudes found = kr::magnitudes<TypeParam>(x.data(), n);
+        EXPECT_EQ(found.non_finite, 0u) << n;
+        EXPECT_EQ(found.largest, largest_magnitude(x)) << n;
+        for (const std::size_t at : {std::size_t{0}, n / 2, n - 1}) {
+            auto bad = x;
+            bad[at] = at % 2 == 0 ? nan : -inf;
+            if (n > 2) bad[(at + 1) % n] = inf;
+            found = kr::magnitudes<TypeParam>(bad.data(), n);
+            EXPECT_EQ(found.non_finite, non_finite_count(bad)) << "n=" << n << " at=" << at;
+        }
     }
 }

@@ -420,6 +420,47 @@ TEST_F(ModelFileTest, CheckpointArgumentsThatCannotWorkAreUsageErrors) {
 
 // ---- Files that must not load ----
 
+// A step count below 0 would make Adam's first resumed step write NaN
+// weights (1 - beta2^t < 0), and one past max_optimizer_step could not be
+// counted on: neither is written, and a file that holds one is refused,
+// naming the file and the count.
+TEST_F(ModelFileTest, CheckpointStepCountOutsideItsRangeIsRefused) {
+    const Small model = model_with_values<Small>(19);
+    tn::Adam::State state(Small::parameter_count);
+    for (const std::int64_t bad : {std::int64_t{-1}, tn::max_optimizer_step + 1, std::numeric_limits<std::int64_t>::min()}) {
+        state.step = bad;
+        EXPECT_THROW(io::checkpoint_file_bytes(model, state, {}), tn::UsageError) << bad;
+    }
+    state.step = 9;
+    const Bytes good = io::checkpoint_file_bytes(model, state, {});
+    // After the dtype: the optimizer's name ("adam", after its length), then the step count.
+    const std::size_t step_field = 36 + io::architecture<Small>().size() + 4 + 4 + 4;
+    FieldReader reader(good);
+    reader.skip(step_field);
+    ASSERT_EQ(reader.u64(), 9u);
+    const auto with_step = [&](std::uint64_t step) {
+        Bytes bytes = good;
+        put_u64(bytes, step_field, step);
+        reseal(bytes);
+        return bytes;
+    };
+    for (const std::uint64_t bad : {~std::uint64_t{0}, std::uint64_t{1} << 63, std::uint64_t{1} << 53 | 1}) {
+        const fs::path file = write("step.tnc", with_step(bad));
+        tn::Adam::State loaded(Small::parameter_count);
+        Small loaded_model(20);
+        const std::string message = data_error_message([&] { io::load_checkpoint(file, loaded_model, loaded); });
+        EXPECT_THAT(message, StartsWith(file.string() + ": "));
+        EXPECT_THAT(message, HasSubstr(fmt::format("step count is {}", static_cast<std::int64_t>(bad))));
+        EXPECT_EQ(loaded.step, 0);
+    }
+    for (const std::int64_t fine : {std::int64_t{0}, tn::max_optimizer_step}) {
+        state.step = fine;
+        const auto checkpoint =
+            io::parse_checkpoint_file<Small, tn::Adam::State>(io::checkpoint_file_bytes(model, state, {}), "memory");
+        EXPECT_EQ(checkpoint.state.step, fine);
+    }
+}
+
 TEST_F(ModelFileTest, AnotherArchitectureIsShownBesideTheExpectedOne) {
     io::save_model(path("dense32.tnm"), model_with_values<Dense32>(20));
     Dense model = model_with_values<Dense>(21);

@@ -1,15 +1,73 @@
 // Optimizers against hand-worked values, and a small network that must learn.
+#include <sys/wait.h>  // waitpid
+#include <unistd.h>    // fork, pipe, alarm
+
+#include <algorithm>
+#include <bit>
 #include <cmath>
+#include <csignal>
+#include <cstdint>
 #include <limits>
+#include <memory>
+#include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "notebook_models.hpp"
+#include "typenet/io/model_file.hpp"
 #include "typenet/typenet.hpp"
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <xmmintrin.h>  // _mm_getcsr, _mm_setcsr
+#endif
+
 namespace tn = typenet;
+using ::testing::HasSubstr;
+
+namespace {
+
+std::vector<std::uint32_t> bits_of(std::span<const float> values) {
+    std::vector<std::uint32_t> bits(values.size());
+    for (std::size_t i = 0; i < values.size(); ++i) bits[i] = std::bit_cast<std::uint32_t>(values[i]);
+    return bits;
+}
+
+// Everything a step may change, bit for bit: the parameters, the optimizer's
+// state (each slot a checkpoint holds) and its step count.
+struct TrainingState {
+    std::vector<std::uint32_t> parameters;
+    std::vector<std::vector<std::uint32_t>> slots;
+    std::int64_t step = 0;
+    bool operator==(const TrainingState&) const = default;
+};
+
+template <class M, class State>
+TrainingState training_state(const M& model, const State& state) {
+    TrainingState result{bits_of(model.parameters()), {}, state.step};
+    for (const auto& slot : tn::io::optimizer_state_layout<State>::slots)
+        result.slots.push_back(bits_of((state.*slot.floats).span()));
+    return result;
+}
+
+// Empty when a and b hold the same bits, else where and how they first differ.
+std::string bit_difference(std::span<const float> a, std::span<const float> b) {
+    if (a.size() != b.size()) return fmt::format("{} floats against {}", a.size(), b.size());
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (std::bit_cast<std::uint32_t>(a[i]) != std::bit_cast<std::uint32_t>(b[i]))
+            return fmt::format("float {} differs: {} ({:08x}) against {} ({:08x})", i, a[i],
+                               std::bit_cast<std::uint32_t>(a[i]), b[i], std::bit_cast<std::uint32_t>(b[i]));
+    return {};
+}
+
+bool all_finite(std::span<const float> values) {
+    return std::all_of(values.begin(), values.end(), [](float x) { return std::isfinite(x); });
+}
+
+}  // namespace
 
 TEST(Adam, TwoStepsMatchKerasFormula) {
     // Worked in double with Keras's update: alpha = lr sqrt(1 - b2^t) / (1 - b1^t),
@@ -241,4 +299,260 @@ TEST(Fit, NonFiniteInputStopsWithEpochAndStep) {
                   std::string::npos)
             << e.what();
     }
+}
+
+// The first symptom seen: gradients near 1e36 are finite, but their squares
+// are not, and Adam's v became infinite at a step that returned normally; the
+// next step turned every weight into NaN, and only the one after threw.
+TEST(Trainer, AdamRefusesAStepWhoseSquaredGradientsOverflow) {
+    using M = tn::Model<tn::Input<4>, tn::Dense<1>>;
+    M model(1);
+    tn::Trainer<M, tn::Adam, tn::MSE, 4> trainer(model);
+    const std::vector<float> huge(4 * 4, 1e18f), ordinary(4 * 4, 0.5f), targets(4, 0.0f);
+    EXPECT_THROW(trainer.step(huge, targets), tn::NumericalError);
+    trainer.step(ordinary, targets);
+    EXPECT_TRUE(all_finite(model.parameters()));
+    EXPECT_TRUE(all_finite(trainer.optimizer_state().v.span()));
+}
+
+// A step whose update would make any weight or any of the optimizer's state
+// non-finite changes nothing, bit for bit, and throws at that step, saying
+// where: for Adam (squared gradients overflow) and SGD with momentum (the
+// velocity overflows), on one thread and on two, where the second thread's
+// slice of the parameters (the last kernel row and the bias) would update
+// finitely: it is not updated either. The kernel gradients are about 4e34.
+template <class Optimizer>
+void expect_overflowing_update_refused(Optimizer optimizer, std::size_t threads) {
+    using M = tn::Model<tn::Input<4>, tn::Dense<16>>;
+    M model(2);
+    // The outputs are then 0.3 of the inputs' scale: the loss of the huge step stays finite.
+    std::fill_n(model.parameters().begin(), 4 * 16, 0.1f);
+    tn::Trainer<M, Optimizer, tn::MSE, 4> trainer(model, optimizer, threads);
+    trainer.dispatch() = tn::Dispatch(tn::Dispatch::Mode::team);
+    const auto& state = trainer.optimizer_state();
+    // Column 3 stays small, so its kernel row and the bias get finite updates.
+    std::vector<float> ordinary(4 * 4, 1e-3f), huge(4 * 4, 1e18f);
+    for (std::size_t r = 0; r < 4; ++r) huge[r * 4 + 3] = 0.0f;
+    const std::vector<float> targets(4 * 16, 0.0f);
+    trainer.step(ordinary, targets);
+    const TrainingState before = training_state(model, state);
+    try {
+        trainer.step(huge, targets);
+        ADD_FAILURE() << "no NumericalError; " << (all_finite(model.parameters()) ? "" : "the weights are not finite");
+    } catch (const tn::NumericalError& e) {
+        EXPECT_THAT(e.what(), HasSubstr("layer 0 (Dense)"));
+        EXPECT_THAT(e.what(), HasSubstr("non-finite"));
+    }
+    EXPECT_TRUE(training_state(model, state) == before) << "the refused step changed the weights or the state";
+    trainer.step(ordinary, targets);
+    EXPECT_TRUE(all_finite(model.parameters()));
+    EXPECT_EQ(state.step, 2);
+}
+
+TEST(Trainer, AnUpdateThatWouldOverflowThrowsAndChangesNothing) {
+    for (const std::size_t threads : {1, 2}) {
+        SCOPED_TRACE(fmt::format("{} threads", threads));
+        {
+            SCOPED_TRACE("Adam");
+            expect_overflowing_update_refused(tn::Adam{}, threads);
+        }
+        {
+            SCOPED_TRACE("SGD");
+            expect_overflowing_update_refused(tn::SGD{.learning_rate = 1e5f, .momentum = 0.9f}, threads);
+        }
+    }
+}
+
+// After the program had the optimizer's state (to load a checkpoint into it,
+// say), the next step checks its update exactly, with a probe first, where
+// otherwise bounds decide: the update is the same arithmetic either way.
+template <class Optimizer>
+void expect_exact_check_gives_the_same_bits(Optimizer optimizer) {
+    using M = tn::Model<tn::Input<16>, tn::Dense<8, tn::Tanh>, tn::Dense<16, tn::Sigmoid>>;
+    M bounded(10), checked(10);
+    tn::Trainer<M, Optimizer, tn::MSE, 8> by_bounds(bounded, optimizer, 2), exactly(checked, optimizer, 2);
+    tn::Random random(11, tn::Stream::test);
+    std::vector<float> x(8 * 16);
+    for (int step = 0; step < 4; ++step) {
+        for (float& value : x) value = random.uniform();
+        exactly.optimizer_state();
+        EXPECT_EQ(by_bounds.step(x, x), exactly.step(x, x));
+    }
+    EXPECT_TRUE(training_state(bounded, std::as_const(by_bounds).optimizer_state()) ==
+                training_state(checked, std::as_const(exactly).optimizer_state()));
+}
+
+TEST(Trainer, TheExactCheckOfAnUpdateGivesTheBitsTheBoundsDo) {
+    expect_exact_check_gives_the_same_bits(tn::Adam{});
+    expect_exact_check_gives_the_same_bits(tn::SGD{.learning_rate = 0.1f, .momentum = 0.9f});
+}
+
+// With epsilon 0 the bounds prove nothing (a zero gradient gives 0/0), so the
+// exact check runs: it accepts the update when no weight gets a 0/0, and
+// refuses it, changing nothing, when one would. The padding after a layer's
+// parameters, zeros that no weight sees, is left out of the check and of the
+// update alike.
+TEST(Trainer, AnUpdateTheBoundsCannotProveIsCheckedExactly) {
+    using M = tn::Model<tn::Input<4>, tn::Dense<3>>;
+    static_assert(M::parameter_count == 16, "15 parameters, then a float of padding");
+    M model(12);
+    tn::Trainer<M, tn::Adam, tn::MSE, 2> trainer(model, tn::Adam{.epsilon = 0.0f});
+    const auto& state = trainer.optimizer_state();
+    std::vector<float> x{0.5f, -0.25f, 1.0f, 0.75f, -0.5f, 0.25f, 0.125f, 1.5f};
+    const std::vector<float> y{0.1f, 0.2f, 0.3f, -0.1f, -0.2f, -0.3f};
+    for (int step = 0; step < 3; ++step) EXPECT_NO_THROW(trainer.step(x, y));
+    EXPECT_EQ(state.step, 3);
+    EXPECT_TRUE(all_finite(model.parameters()));
+    EXPECT_EQ(model.parameters()[15], 0.0f);
+
+    M fresh(12);
+    tn::Trainer<M, tn::Adam, tn::MSE, 2> refusing(fresh, tn::Adam{.epsilon = 0.0f});
+    x[0] = x[4] = 0.0f;  // input 0 is 0: its kernel row gets zero gradients, and m / sqrt(v) = 0/0
+    const TrainingState before = training_state(fresh, std::as_const(refusing).optimizer_state());
+    EXPECT_THROW(refusing.step(x, y), tn::NumericalError);
+    EXPECT_TRUE(training_state(fresh, std::as_const(refusing).optimizer_state()) == before);
+}
+
+// Adam's step size folds in 1 / (1 - beta1^t): at beta1 = 1 it is infinite,
+// and with a NaN learning rate NaN; the step refuses, changing nothing.
+TEST(Adam, AStepSizeThatIsNotFiniteThrowsAndChangesNothing) {
+    using M = tn::Model<tn::Input<4>, tn::Dense<3>>;
+    for (const tn::Adam adam : {tn::Adam{.beta1 = 1.0f}, tn::Adam{.learning_rate = std::numeric_limits<float>::quiet_NaN()}}) {
+        M model(3);
+        tn::Trainer<M, tn::Adam, tn::MSE, 2> trainer(model, adam);
+        const auto& state = trainer.optimizer_state();
+        const std::vector<float> x(2 * 4, 0.5f), y(2 * 3, 0.25f);
+        const TrainingState before = training_state(model, state);
+        try {
+            trainer.step(x, y);
+            ADD_FAILURE() << "no NumericalError; " << (all_finite(model.parameters()) ? "" : "the weights are not finite");
+        } catch (const tn::NumericalError& e) {
+            EXPECT_THAT(e.what(), HasSubstr("step size"));
+        }
+        EXPECT_TRUE(training_state(model, state) == before);
+    }
+}
+
+// A step count outside 0 to max_optimizer_step - 1 cannot be counted on:
+// Adam's bias corrections at t <= 0 are NaN, and ++step could overflow.
+TEST(Trainer, AStepCountOutsideItsRangeIsAUsageError) {
+    using M = tn::Model<tn::Input<4>, tn::Dense<3>>;
+    const std::vector<float> x(2 * 4, 0.5f), y(2 * 3, 0.25f);
+    for (const std::int64_t bad : {std::int64_t{-1}, std::numeric_limits<std::int64_t>::max()}) {
+        M model(4);
+        tn::Trainer<M, tn::SGD, tn::MSE, 2> sgd(model);
+        sgd.optimizer_state().step = bad;
+        EXPECT_THROW(sgd.step(x, y), tn::UsageError) << bad;
+        tn::Trainer<M, tn::Adam, tn::MSE, 2> adam(model);
+        adam.optimizer_state().step = bad;
+        EXPECT_THROW(adam.step(x, y), tn::UsageError) << bad;
+        EXPECT_TRUE(all_finite(model.parameters())) << bad;
+    }
+}
+
+// backward's rows are checked as every other entry point's are (a workspace
+// holds Capacity rows: more would write past its end).
+TEST(Trainer, BackwardChecksItsRowsAgainstTheCapacity) {
+    using M = tn::Model<tn::Input<4>, tn::Dense<3>>;
+    M model(5);
+    tn::Trainer<M, tn::SGD, tn::MSE, 2> trainer(model);
+    for (const std::size_t rows : {0, 3, 100}) {
+        try {
+            trainer.backward(rows, true);
+            ADD_FAILURE() << "no UsageError for " << rows << " rows";
+        } catch (const tn::UsageError& e) {
+            EXPECT_EQ(std::string(e.what()), fmt::format("typenet: a batch holds 1 to 2 rows, not {}", rows));
+        }
+    }
+}
+
+#if defined(__x86_64__) || defined(__i386__) || defined(__aarch64__)
+// Sets flush-to-zero and denormals-are-zero on this thread for as long as it lives.
+class FlushDenormals {
+public:
+#if defined(__aarch64__)
+    FlushDenormals() {
+        asm volatile("mrs %0, fpcr" : "=r"(saved_));
+        const std::uint64_t flush = saved_ | (std::uint64_t{1} << 24);  // FZ
+        asm volatile("msr fpcr, %0" : : "r"(flush));
+    }
+    ~FlushDenormals() { asm volatile("msr fpcr, %0" : : "r"(saved_)); }
+    std::uint64_t saved_ = 0;
+#else
+    FlushDenormals() : saved_(_mm_getcsr()) { _mm_setcsr(saved_ | 0x8040); }  // FTZ | DAZ
+    ~FlushDenormals() { _mm_setcsr(saved_); }
+    unsigned saved_;
+#endif
+    FlushDenormals(const FlushDenormals&) = delete;
+    FlushDenormals& operator=(const FlushDenormals&) = delete;
+};
+
+// A program may set flush-to-zero after it made its trainer: the team then
+// computes as the calling thread does, so a step run by the team and the same
+// step run by the caller alone give the same bits. The inputs are subnormal,
+// so flushing changes the products, and the bias (in the second thread's
+// slice) moves from 0 by about 1e-37 or not at all.
+TEST(Trainer, TheTeamComputesUnderTheCallersFloatingPointControl) {
+    using M = tn::Model<tn::Input<16>, tn::Dense<16>>;
+    M by_team(6), by_caller(6);
+    tn::Trainer<M, tn::Adam, tn::MSE, 4> team(by_team, {}, 2), caller(by_caller, {}, 2);
+    team.dispatch() = tn::Dispatch(tn::Dispatch::Mode::team);
+    caller.dispatch() = tn::Dispatch(tn::Dispatch::Mode::caller);
+    tn::Random random(7, tn::Stream::test);
+    std::vector<float> x(4 * 16);
+    for (float& value : x) value = random.uniform(0.5f, 1.0f) * 1e-39f;
+    const std::vector<float> targets(4 * 16, 0.0f);
+    const FlushDenormals flush;
+    for (int step = 0; step < 3; ++step) EXPECT_EQ(team.step(x, targets), caller.step(x, targets));
+    EXPECT_EQ(bit_difference(by_team.parameters(), by_caller.parameters()), "") << "parameters";
+    EXPECT_EQ(bit_difference(team.optimizer_state().m.span(), caller.optimizer_state().m.span()), "") << "Adam's m";
+}
+#endif
+
+// A child forked after a two-thread trainer was built has no worker threads:
+// it runs every share on its calling thread, which gives the team's bits
+// (the shares are fixed by the thread count), and its trainer can be
+// destroyed. An alarm turns a hang into a failure.
+TEST(Trainer, AForkedChildTrainsOnItsCallingThread) {
+    using M = tn::Model<tn::Input<16>, tn::Dense<8, tn::Tanh>, tn::Dense<16, tn::Sigmoid>>;
+    using T = tn::Trainer<M, tn::Adam, tn::MSE, 8>;
+    M model(8);
+    auto trainer = std::make_unique<T>(model, tn::Adam{}, 2);
+    trainer->dispatch() = tn::Dispatch(tn::Dispatch::Mode::team);
+    tn::Random random(9, tn::Stream::test);
+    std::vector<float> x(8 * 16);
+    for (float& value : x) value = random.uniform();
+    trainer->step(x, x);  // the team has run
+
+    int channel[2];
+    ASSERT_EQ(::pipe(channel), 0);
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        ::alarm(10);
+        trainer->step(x, x);
+        const auto bytes = std::as_bytes(model.parameters());
+        const bool written = ::write(channel[1], bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size());
+        trainer.reset();
+        ::_exit(written ? 0 : 1);
+    }
+    ::close(channel[1]);
+    trainer->step(x, x);
+    std::vector<float> from_child(M::parameter_count);
+    const std::size_t wanted = from_child.size() * sizeof(float);
+    std::size_t received = 0;
+    while (received < wanted) {
+        const ssize_t n = ::read(channel[0], reinterpret_cast<char*>(from_child.data()) + received, wanted - received);
+        if (n <= 0) break;
+        received += static_cast<std::size_t>(n);
+    }
+    ::close(channel[0]);
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        << (WIFSIGNALED(status) ? fmt::format("the child was killed by signal {}{}", WTERMSIG(status),
+                                              WTERMSIG(status) == SIGALRM ? " (SIGALRM: it hung)" : "")
+                                : fmt::format("the child exited with {}", WEXITSTATUS(status)));
+    ASSERT_EQ(received, wanted);
+    EXPECT_EQ(bit_difference(from_child, model.parameters()), "");
 }

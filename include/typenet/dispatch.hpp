@@ -2,6 +2,8 @@
 // Who runs a training step's thread shares: the team of threads, or the
 // calling thread alone, one share after another. The shares are fixed by the
 // thread count, and so are the results; the choice changes only the time.
+// (The team computes under the caller's floating-point control state, taken
+// at every job: see workers.hpp.)
 //
 // Why choose: on a machine whose cores exchange memory slowly (a virtual
 // machine whose two virtual CPUs land on distant physical cores, which this

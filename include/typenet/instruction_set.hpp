@@ -14,6 +14,10 @@
 // such units exchange plain data (floats, bytes, files), never a typenet
 // object; a program that tries gets a link error, not a crash. Only the error
 // types (error.hpp) stay outside, so that any unit can catch them.
+// What the namespace cannot rename are the standard library's templates
+// instantiated on standard types alone (std::sort of floats, std::mt19937_64):
+// they are shared by name as in any C++ program, so typenet keeps its
+// vectorizable work out of them (tests/mixed_isa found std::mt19937_64).
 //
 // The name must differ whenever the enabled instructions differ in anything
 // a compiler may emit by itself (vector widths, FMA, bit manipulation, byte

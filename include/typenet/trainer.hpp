@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstddef>
+#include <limits>
 #include <memory>
 #include <span>
 #include <string>
@@ -22,7 +23,10 @@
 #include "typenet/error.hpp"
 #include "typenet/instruction_set.hpp"
 #include "typenet/kernels/elementwise.hpp"
+#include "typenet/kernels/optimizers.hpp"
+#include "typenet/losses.hpp"
 #include "typenet/model.hpp"
+#include "typenet/optimizers.hpp"
 #include "typenet/workers.hpp"
 
 namespace typenet::inline TYPENET_ISA_NAMESPACE {
@@ -43,7 +47,7 @@ struct BatchRow {
 // Every core this machine has.
 inline std::size_t available_cores() { return std::max(1u, std::thread::hardware_concurrency()); }
 
-template <class M, class Optimizer, class Loss, std::size_t Capacity>
+template <class M, GradientOptimizer Optimizer, LossFunction Loss, std::size_t Capacity>
 class Trainer {
 public:
     using model_type = M;
@@ -64,7 +68,14 @@ public:
     // Whether the threads or the calling thread alone run a step's shares (see dispatch.hpp).
     Dispatch& dispatch() { return dispatch_; }
     Optimizer& optimizer() { return optimizer_; }
-    typename Optimizer::State& optimizer_state() { return state_; }
+    // The program may change the state through this (load a checkpoint into
+    // it, say), so the next step checks its update exactly, not from the
+    // bound the last update left (see step()).
+    typename Optimizer::State& optimizer_state() {
+        largest_state_ = std::numeric_limits<float>::infinity();
+        return state_;
+    }
+    const typename Optimizer::State& optimizer_state() const { return state_; }
     // The first thread's workspace: after a single-threaded step it holds that step's activations.
     Workspace<M, Capacity>& workspace() { return shares_[0]->workspace; }
     // After compute_gradients(), the gradients summed over the threads; after
@@ -74,7 +85,8 @@ public:
 
     // One step on rows of inputs and targets: forward, loss, backward, update.
     // Returns the loss as a mean over the rows' elements. Throws NumericalError,
-    // without updating, when the loss or a gradient is not finite.
+    // changing nothing (weights, optimizer state, step count), when the loss,
+    // a gradient, or a value the update would write is not finite.
     template <class Arch = kernels::native_arch>
     double step(std::span<const float> inputs, std::span<const float> targets) {
         return step<Arch>(check_rows(inputs, targets), row_in_spans(inputs, targets));
@@ -84,6 +96,15 @@ public:
     // the BatchRow of row r < rows. Each thread copies the rows it needs itself,
     // so no core writes memory another core is about to read; row_of is called
     // from every training thread at once.
+    //
+    // Whether the update is finite is decided, in the common case, from two
+    // numbers: the largest |gradient|, found by the pass that checks the
+    // gradients anyway (it is bound by memory, so this costs nothing), and the
+    // largest magnitude of the state the last update wrote, which the update
+    // kept in a register. When they prove nothing (an absurd learning rate,
+    // epsilon 0, huge gradients, a state the program changed), a read-only
+    // pass computes every new value first, and the update runs only if all
+    // are finite.
     template <class Arch = kernels::native_arch, class RowOf>
     double step(std::size_t rows, RowOf row_of) {
         begin_batch(rows);
@@ -94,28 +115,34 @@ public:
         // its own share's (memory its core wrote last), then checks and updates that
         // slice: no thread waits for one to do all the summing.
         const auto slices = parameter_slices();
-        std::array<std::size_t, max_threads> non_finite{};
-        auto sum_and_check = [&](std::size_t t) {
+        std::array<kernels::Magnitudes, max_threads> slice_gradients{};
+        auto sum_and_measure = [&](std::size_t t) {
             sum_gradients<Arch>(slices[t], slices[t + 1], t);
-            non_finite[t] = kernels::count_non_finite<Arch>(shares_[t]->gradients.data() + slices[t],
-                                                            slices[t + 1] - slices[t]);
+            slice_gradients[t] = kernels::magnitudes<Arch>(shares_[t]->gradients.data() + slices[t],
+                                                           slices[t + 1] - slices[t]);
         };
-        workers_.run(sum_and_check, alone);
-        std::size_t bad = 0;
-        for (std::size_t t = 0; t < shares_.size(); ++t) bad += non_finite[t];
-        if (bad > 0 || !std::isfinite(loss)) {
-            for (std::size_t t = 1; t < shares_.size(); ++t)  // the whole sum in one place, to describe it
-                std::copy(shares_[t]->gradients.data() + slices[t], shares_[t]->gradients.data() + slices[t + 1],
-                          shares_[0]->gradients.data() + slices[t]);
+        workers_.run(sum_and_measure, alone);
+        kernels::Magnitudes gradients;
+        for (std::size_t t = 0; t < shares_.size(); ++t) {
+            gradients.non_finite += slice_gradients[t].non_finite;
+            gradients.largest = std::max(gradients.largest, slice_gradients[t].largest);
+        }
+        if (gradients.non_finite > 0 || !std::isfinite(loss)) {
+            gather_gradient_sum(slices);
             report_non_finite(loss);
         }
-        const auto step = optimizer_.begin_step(state_);
+        const auto step = optimizer_.next_step(state_);
+        if (!optimizer_.certainly_finite(step, gradients.largest, largest_state_))
+            check_update<Arch>(step, slices, gradients.largest, alone);
+        std::array<float, max_threads> slice_largest_state{};
         auto update = [&](std::size_t t) {
-            const std::size_t first = slices[t], count = slices[t + 1] - slices[t];
-            optimizer_.template apply<Arch>(step, model_->parameters().subspan(first, count),
-                                            shares_[t]->gradients.span().subspan(first, count), state_, first);
+            apply_to_slice<Arch, kernels::Pass::write>(step, slices, t, [&](std::size_t, float largest) {
+                slice_largest_state[t] = std::max(slice_largest_state[t], largest);
+            });
         };
         workers_.run(update, alone);
+        largest_state_ = *std::max_element(slice_largest_state.begin(), slice_largest_state.begin() + shares_.size());
+        state_.step = step.number;
         dispatch_.record(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
         return loss;
     }
@@ -139,15 +166,27 @@ public:
     // input_gradient, also writes dLoss/dinput into workspace().gradient(0).
     template <class Arch = kernels::native_arch>
     void backward(std::size_t rows, bool input_gradient) {
+        check_batch_rows(rows);
         backward_share<Arch>(*shares_[0], rows, input_gradient);
     }
 
 private:
     static constexpr std::size_t max_threads = 256;
+    // Where each thread's slice of the parameters starts, and the last one ends.
+    using Slices = std::array<std::size_t, max_threads + 1>;
+    using LayerNonFinite = std::array<kernels::NonFinite, graph::layer_count>;
+    static constexpr auto layer_parameter_counts = []<std::size_t... I>(std::index_sequence<I...>) {
+        return std::array<std::size_t, graph::layer_count>{graph::template bound<I>::parameter_count...};
+    }(std::make_index_sequence<graph::layer_count>{});
 
-    void begin_batch(std::size_t rows) {
+    // Every workspace holds Capacity rows: more would be written past its end.
+    static void check_batch_rows(std::size_t rows) {
         if (rows == 0 || rows > Capacity)
             throw UsageError(fmt::format("typenet: a batch holds 1 to {} rows, not {}", Capacity, rows));
+    }
+
+    void begin_batch(std::size_t rows) {
+        check_batch_rows(rows);
         batch_rows_ = rows;
         const std::size_t n = shares_.size();
         for (std::size_t t = 0; t < n; ++t) {
@@ -183,13 +222,54 @@ private:
     }
 
     // One slice of the parameters per thread, each starting on a cache line.
-    std::array<std::size_t, max_threads + 1> parameter_slices() const {
-        std::array<std::size_t, max_threads + 1> slices{};
+    Slices parameter_slices() const {
+        Slices slices{};
         const std::size_t n = shares_.size();
         for (std::size_t t = 0; t <= n; ++t)
             slices[t] = std::min(M::parameter_count, align_up(t * M::parameter_count / n));
         slices[n] = M::parameter_count;
         return slices;
+    }
+
+    // The optimizer's pass over slice t of the parameters, with the slice's
+    // gradient sum, layer by layer: kept(layer, what the pass returned) for
+    // each layer's part of the slice. The padding after each layer is left
+    // out: its zeros would give 0/0 under epsilon 0, where no weight is.
+    template <class Arch, kernels::Pass P, class Kept>
+    void apply_to_slice(const typename Optimizer::Step& step, const Slices& slices, std::size_t t, Kept kept) {
+        for (std::size_t layer = 0; layer < graph::layer_count; ++layer) {
+            const std::size_t first = std::max(slices[t], graph::parameter_offsets[layer]);
+            const std::size_t last =
+                std::min(slices[t + 1], graph::parameter_offsets[layer] + layer_parameter_counts[layer]);
+            if (first < last)
+                kept(layer, optimizer_.template apply<Arch, P>(step, model_->parameters().subspan(first, last - first),
+                                                               shares_[t]->gradients.span().subspan(first, last - first),
+                                                               state_, first));
+        }
+    }
+
+    // The exact check: every new value computed, none written. Throws
+    // NumericalError, saying which layers, when any would not be finite.
+    template <class Arch>
+    void check_update(const typename Optimizer::Step& step, const Slices& slices, float largest_gradient, bool alone) {
+        std::array<LayerNonFinite, max_threads> found{};
+        auto probe = [&](std::size_t t) {
+            apply_to_slice<Arch, kernels::Pass::probe>(
+                step, slices, t, [&](std::size_t layer, kernels::NonFinite non_finite) { found[t][layer] = non_finite; });
+        };
+        workers_.run(probe, alone);
+        LayerNonFinite layers{};
+        for (std::size_t t = 0; t < shares_.size(); ++t)
+            for (std::size_t layer = 0; layer < graph::layer_count; ++layer) layers[layer] += found[t][layer];
+        if (std::any_of(layers.begin(), layers.end(), [](const kernels::NonFinite& layer) { return layer.total() > 0; }))
+            report_non_finite_update(step, largest_gradient, layers);
+    }
+
+    // Each thread left its slice of the gradient sum in its own share: the whole sum in one place, to describe it.
+    void gather_gradient_sum(const Slices& slices) {
+        for (std::size_t t = 1; t < shares_.size(); ++t)
+            std::copy(shares_[t]->gradients.data() + slices[t], shares_[t]->gradients.data() + slices[t + 1],
+                      shares_[0]->gradients.data() + slices[t]);
     }
 
     // Says which layers' gradients went bad, and how.
@@ -214,6 +294,26 @@ private:
         if (nan + infinite > 0)
             message += fmt::format("; layer {} ({}) has {} NaN and {} infinite gradients among {}", I, B::kind, nan,
                                    infinite, B::parameter_count);
+    }
+
+    // Says which layers' update would not be finite, and how much of it.
+    [[noreturn]] void report_non_finite_update(const typename Optimizer::Step& step, float largest_gradient,
+                                               const LayerNonFinite& layers) const {
+        std::string message = fmt::format("the update of step {} would not be finite (the largest gradient is {})",
+                                          step.number, largest_gradient);
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            (describe_update<I>(layers[I], message), ...);
+        }(std::make_index_sequence<graph::layer_count>{});
+        throw NumericalError(message + "; nothing was changed");
+    }
+
+    template <std::size_t I>
+    static void describe_update(const kernels::NonFinite& non_finite, std::string& message) {
+        using B = typename graph::template bound<I>;
+        if (non_finite.total() > 0)
+            message += fmt::format("; layer {} ({}): it would make {} of its {} weights and {} of its {} non-finite", I,
+                                   B::kind, non_finite.weights, B::parameter_count, non_finite.state,
+                                   Optimizer::state_name);
     }
 
     struct Share {
@@ -284,6 +384,10 @@ private:
     Dispatch dispatch_;
     std::vector<std::unique_ptr<Share>> shares_;
     std::size_t batch_rows_ = 0;
+    // At least the largest magnitude of the state the optimizer's bound needs
+    // (Adam's m, SGD's velocity): 0 for the fresh state, what the last update
+    // wrote after a step, infinite (unknown) once the program had the state.
+    float largest_state_ = 0.0f;
 };
 
 }  // namespace typenet

@@ -19,6 +19,7 @@
 
 #include "typenet/error.hpp"
 #include "typenet/instruction_set.hpp"
+#include "typenet/random.hpp"
 
 namespace typenet::inline TYPENET_ISA_NAMESPACE::io {
 
@@ -140,10 +141,13 @@ private:
     // moment, for every thread of the process.
     int create_temporary() {
         constexpr std::string_view letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-        thread_local std::mt19937_64 generator{std::random_device{}()};
+        // Not std::mt19937_64: a standard-library template is compiled into
+        // each unit with its own -march under one name (instruction_set.hpp),
+        // and GCC vectorizes that one; Random lives in typenet's namespace.
+        thread_local Random generator{std::random_device{}()};
         for (int attempt = 0; attempt < 100; ++attempt) {
             std::string name = ".typenet-";
-            for (int i = 0; i < 8; ++i) name += letters[generator() % letters.size()];
+            for (int i = 0; i < 8; ++i) name += letters[generator.below(letters.size())];
             temporary_path_ = directory() / name;
             const int descriptor = ::open(temporary_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
             if (descriptor != -1 || errno != EEXIST) {

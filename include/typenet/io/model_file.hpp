@@ -38,6 +38,7 @@
 #include "typenet/io/atomic_file.hpp"
 #include "typenet/io/byte_reader.hpp"
 #include "typenet/memory.hpp"
+#include "typenet/optimizers.hpp"  // max_optimizer_step
 
 namespace typenet::inline TYPENET_ISA_NAMESPACE::io {
 
@@ -441,6 +442,9 @@ inline void read_checkpoint_fields(ByteReader& reader, const Schema& schema, Con
                                        "into the state of \"{}\"",
                                        printable(optimizer), schema.optimizer));
     contents.optimizer_step = static_cast<std::int64_t>(reader.u64("the optimizer's step"));
+    if (contents.optimizer_step < 0 || contents.optimizer_step > max_optimizer_step)
+        throw reader.error(fmt::format("malformed: the optimizer's step count is {}, outside 0 to {}",
+                                       contents.optimizer_step, max_optimizer_step));
     contents.info.epochs = reader.u64("the epochs");
     contents.info.seed = reader.u64("the seed");
     const std::uint32_t count = reader.u32("the number of named values");
@@ -585,6 +589,13 @@ void check_state_size(const State& state) {
                                          slot.name, (state.*slot.floats).size(), M::parameter_count));
 }
 
+inline void check_step(std::int64_t step) {
+    if (step < 0 || step > max_optimizer_step)
+        throw UsageError(fmt::format("typenet: the optimizer state's step count is {}, outside 0 to {}; a checkpoint "
+                                     "cannot hold it",
+                                     step, max_optimizer_step));
+}
+
 inline void check_info(const CheckpointInfo& info) {
     if (info.values.size() > max_checkpoint_values)
         throw UsageError(fmt::format("typenet: a checkpoint holds at most {} named values, not {}",
@@ -626,6 +637,7 @@ void load_model(const std::filesystem::path& path, M& model) {
 template <SavableModel M, CheckpointableState State>
 std::vector<unsigned char> checkpoint_file_bytes(const M& model, const State& state, const CheckpointInfo& info) {
     detail::check_state_size<M>(state);
+    detail::check_step(state.step);
     detail::check_info(info);
     constexpr auto& slots = optimizer_state_layout<State>::slots;
     std::array<std::span<const float>, 1 + slots.size()> blocks{model.parameters()};

@@ -1,7 +1,9 @@
 #pragma once
 // Element-wise passes over activations: bias plus activation after a product,
-// the activation's derivative before one, the bias gradient, and the
-// threads' gradients summed in a fixed order.
+// the activation's derivative before one, the bias gradient, the threads'
+// gradients summed in a fixed order, and what a step's gradients hold (NaN or
+// infinite values, the largest magnitude).
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <type_traits>
@@ -94,23 +96,67 @@ void column_sums(const float* x, std::size_t rows, std::size_t n, float* out) {
     }
 }
 
-// How many of x[0..n) are NaN or infinite. x - x is 0 for every finite x and
-// NaN otherwise, so the common case (none) costs one pass of adds.
+// The largest |x| of what it is given, vectors and single floats alike, kept
+// in a register until asked.
 template <class Arch>
-std::size_t count_non_finite(const float* x, std::size_t n) {
+class LargestMagnitude {
+public:
+    void add(floats<Arch> x) { vector_ = xsimd::max(vector_, xsimd::abs(x)); }
+    void add(float x) { scalar_ = std::max(scalar_, std::abs(x)); }
+    void add(const LargestMagnitude& other) {
+        vector_ = xsimd::max(vector_, other.vector_);
+        scalar_ = std::max(scalar_, other.scalar_);
+    }
+    float value() const {
+        alignas(64) float lane_values[lanes<Arch>];
+        vector_.store_aligned(lane_values);
+        return std::max(scalar_, *std::max_element(lane_values, lane_values + lanes<Arch>));
+    }
+
+private:
+    floats<Arch> vector_ = floats<Arch>(0.0f);  // a broadcast: braces would read lanes<Arch> values
+    float scalar_ = 0.0f;
+};
+
+// How many of a block of floats are NaN or infinite, and the largest |x| (of
+// use when none is).
+struct Magnitudes {
+    std::size_t non_finite = 0;
+    float largest = 0.0f;
+};
+
+// The Magnitudes of x[0..n). x - x is 0 for every finite x and NaN otherwise,
+// so the common case (none) costs one pass of adds; they run in four chains,
+// because one chain would wait out each add's latency, and the pass would run
+// at a third of the speed its reads allow.
+template <class Arch>
+Magnitudes magnitudes(const float* x, std::size_t n) {
     using V = floats<Arch>;
-    const std::size_t whole = vector_part<Arch>(n);
-    V probe(0.0f);
-    for (std::size_t i = 0; i < whole; i += lanes<Arch>) {
-        const V v = V::load_unaligned(x + i);
-        probe += v - v;
+    constexpr std::size_t chains = 4, stride = chains * lanes<Arch>;
+    V probe[chains] = {V(0.0f), V(0.0f), V(0.0f), V(0.0f)};
+    LargestMagnitude<Arch> largest[chains];
+    std::size_t i = 0;
+    for (; i + stride <= n; i += stride) {
+        TYPENET_UNROLL
+        for (std::size_t c = 0; c < chains; ++c) {
+            const V v = V::load_unaligned(x + i + c * lanes<Arch>);
+            probe[c] += v - v;
+            largest[c].add(v);
+        }
     }
     float tail = 0.0f;
-    for (std::size_t i = whole; i < n; ++i) tail += x[i] - x[i];
-    if (xsimd::hadd(probe) == 0.0f && tail == 0.0f) return 0;
-    std::size_t count = 0;
-    for (std::size_t i = 0; i < n; ++i) count += !std::isfinite(x[i]);
-    return count;
+    for (; i < n; ++i) {
+        tail += x[i] - x[i];
+        largest[0].add(x[i]);
+    }
+    for (std::size_t c = 1; c < chains; ++c) {
+        probe[0] += probe[c];
+        largest[0].add(largest[c]);
+    }
+    Magnitudes result{0, largest[0].value()};
+    if (xsimd::hadd(probe[0]) == 0.0f && tail == 0.0f) return result;
+    for (std::size_t j = 0; j < n; ++j) result.non_finite += !std::isfinite(x[j]);
+    return result;
 }
 
 namespace reference {
