@@ -70,7 +70,8 @@ public:
     Optimizer& optimizer() { return optimizer_; }
     // The program may change the state through this (load a checkpoint into
     // it, say), so the next step checks its update exactly, not from the
-    // bound the last update left (see step()).
+    // bound the last update left (see step()). A reference kept and written
+    // through after later steps is not seen: take it again.
     typename Optimizer::State& optimizer_state() {
         largest_state_ = std::numeric_limits<float>::infinity();
         return state_;
@@ -115,25 +116,25 @@ public:
         // its own share's (memory its core wrote last), then checks and updates that
         // slice: no thread waits for one to do all the summing.
         const auto slices = parameter_slices();
-        std::array<kernels::Magnitudes, max_threads> slice_gradients{};
+        std::array<kernels::Magnitudes, max_threads> slice_magnitudes{};
         auto sum_and_measure = [&](std::size_t t) {
             sum_gradients<Arch>(slices[t], slices[t + 1], t);
-            slice_gradients[t] = kernels::magnitudes<Arch>(shares_[t]->gradients.data() + slices[t],
-                                                           slices[t + 1] - slices[t]);
+            slice_magnitudes[t] = kernels::magnitudes<Arch>(shares_[t]->gradients.data() + slices[t],
+                                                            slices[t + 1] - slices[t]);
         };
         workers_.run(sum_and_measure, alone);
-        kernels::Magnitudes gradients;
+        kernels::Magnitudes gradient_magnitudes;
         for (std::size_t t = 0; t < shares_.size(); ++t) {
-            gradients.non_finite += slice_gradients[t].non_finite;
-            gradients.largest = std::max(gradients.largest, slice_gradients[t].largest);
+            gradient_magnitudes.non_finite += slice_magnitudes[t].non_finite;
+            gradient_magnitudes.largest = std::max(gradient_magnitudes.largest, slice_magnitudes[t].largest);
         }
-        if (gradients.non_finite > 0 || !std::isfinite(loss)) {
+        if (gradient_magnitudes.non_finite > 0 || !std::isfinite(loss)) {
             gather_gradient_sum(slices);
             report_non_finite(loss);
         }
         const auto step = optimizer_.next_step(state_);
-        if (!optimizer_.certainly_finite(step, gradients.largest, largest_state_))
-            check_update<Arch>(step, slices, gradients.largest, alone);
+        if (!optimizer_.certainly_finite(step, gradient_magnitudes.largest, largest_state_))
+            check_update<Arch>(step, slices, gradient_magnitudes.largest, alone);
         std::array<float, max_threads> slice_largest_state{};
         auto update = [&](std::size_t t) {
             apply_to_slice<Arch, kernels::Pass::write>(step, slices, t, [&](std::size_t, float largest) {
