@@ -1,7 +1,7 @@
 // A denoiser missing its last Conv2D ends at 16 channels; training it towards
 // (28, 28, 1) targets must fail and say both shapes.
 // expect: typenet: the model's output shape differs from the target's shape
-// expect: target_check<typenet::sse2::Shape<28, 28, 16>, typenet::sse2::Shape<28, 28, 1>
+// expect: target_check<typenet::Shape<28, 28, 16>, typenet::Shape<28, 28, 1>
 #include <vector>
 
 #include "typenet/typenet.hpp"

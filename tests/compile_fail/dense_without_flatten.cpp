@@ -1,6 +1,6 @@
 // Dense after a (7, 7, 8) shape must fail, naming layer 3, its type and the shape.
 // expect: typenet: Dense expects a flat input; add Flatten before it
-// expect: Dense<784, typenet::sse2::Sigmoid>::input_check<typenet::sse2::layer_index<3>, typenet::sse2::Shape<7, 7, 8>
+// expect: Dense<784, typenet::Sigmoid>::input_check<typenet::layer_index<3>, typenet::Shape<7, 7, 8>
 #include "typenet/typenet.hpp"
 
 namespace tn = typenet;

@@ -1,7 +1,7 @@
 // A forward without the scratch argument has the wrong signature: refused,
 // with the signature it must have.
 // expect: typenet: a layer's Bound must have template <class Arch> static void forward(const float* params, const float* x, float* y, std::size_t rows, float* scratch)
-// expect: layer_contract<typenet::sse2::layer_index<0>, NoScratch::Bound<typenet::sse2::Shape<4> > >
+// expect: layer_contract<typenet::layer_index<0>, NoScratch::Bound<typenet::Shape<4>>>
 #include <array>
 
 #include "typenet/typenet.hpp"

@@ -1,7 +1,7 @@
 // A layer with 8 parameters whose tensors describe only 4 of them: refused,
 // so that no file or optimizer that goes by tensors misses a parameter.
 // expect: typenet: a layer's tensors must cover its parameter_count floats exactly once (no gap, no overlap)
-// expect: layer_contract<typenet::sse2::layer_index<1>, Scale::Bound<typenet::sse2::Shape<4> > >
+// expect: layer_contract<typenet::layer_index<1>, Scale::Bound<typenet::Shape<4>>>
 #include <array>
 
 #include "typenet/typenet.hpp"

@@ -1,7 +1,7 @@
 // A layer of the user's own without backward: refused where the model binds
 // it, naming the layer's index, its type and the missing member.
 // expect: typenet: a layer's Bound must have template <class Arch> static void backward(
-// expect: layer_contract<typenet::sse2::layer_index<1>, ForwardOnly::Bound<typenet::sse2::Shape<4> > >
+// expect: layer_contract<typenet::layer_index<1>, ForwardOnly::Bound<typenet::Shape<4>>>
 #include <array>
 
 #include "typenet/typenet.hpp"

@@ -1,6 +1,6 @@
 // Training (28, 28) outputs towards (28, 28, 1) targets must fail, naming both shapes.
 // expect: typenet: the model's output shape differs from the target's shape
-// expect: target_check<typenet::sse2::Shape<28, 28>, typenet::sse2::Shape<28, 28, 1>
+// expect: target_check<typenet::Shape<28, 28>, typenet::Shape<28, 28, 1>
 #include <vector>
 
 #include "typenet/typenet.hpp"
