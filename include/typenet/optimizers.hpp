@@ -28,8 +28,8 @@
 
 namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
-// The largest step count a State holds: 2^53, the last count a double (which
-// Adam's bias corrections take it as) still tells from the next. A step
+// The largest step count a State holds: 2^53, up to which a double (Adam's
+// bias corrections take the count as one) holds every count exactly. A step
 // refuses to go past it, and a checkpoint that holds more is refused.
 inline constexpr std::int64_t max_optimizer_step = std::int64_t{1} << 53;
 
