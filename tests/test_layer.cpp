@@ -1,5 +1,5 @@
 // test_layer over every layer we ship, at odd and even sizes and 1, 3, 8 and
-// 16 channels; a layer of the user's own; and test_layer catching a wrong
+// 16 channels; a layer of the user's own (support/scale_layer.hpp); and test_layer catching a wrong
 // backward and one that adds to its gradients instead of writing them.
 #include <algorithm>
 #include <array>
@@ -8,50 +8,15 @@
 
 #include "typenet/testing/test_layer.hpp"
 #include "typenet/typenet.hpp"
+#include "support/scale_layer.hpp"
 
 namespace tn = typenet;
 using tn::testing::test_layer;
 
 namespace {
 
-// y = x * factor[c] per channel c (the last axis), one trained factor per
-// channel, initialized to 1. How the backward goes wrong is the test's choice.
-enum class Mistake { none, doubled_factor_gradient, adds_to_input_gradient };
-
-template <Mistake mistake = Mistake::none>
-struct Scale {
-    template <class Index, class In>
-    struct input_check {
-        static constexpr bool value = true;
-    };
-    template <class In>
-    struct Bound {
-        static constexpr std::string_view kind = "Scale";
-        static constexpr std::size_t channels = In::dims[In::rank - 1];
-        using input_shape = In;
-        using output_shape = In;
-        static constexpr std::size_t parameter_count = channels, scratch_floats = 0;
-        static constexpr bool is_view = false;
-        static constexpr std::array<tn::TensorInfo, 1> tensors{{{"factor", 0, 1, {channels, 0, 0, 0}}}};
-        static void initialize(float* params, tn::Random&) { std::fill_n(params, channels, 1.0f); }
-        template <class Arch>
-        static void forward(const float* params, const float* x, float* y, std::size_t rows, float*) {
-            for (std::size_t i = 0; i < rows * In::size; ++i) y[i] = x[i] * params[i % channels];
-        }
-        template <class Arch>
-        static void backward(const float* params, const float* x, const float*, float* dy, float* dx,
-                             float* grad_params, std::size_t rows, float*) {
-            std::fill_n(grad_params, channels, 0.0f);
-            for (std::size_t i = 0; i < rows * In::size; ++i) grad_params[i % channels] += dy[i] * x[i];
-            if constexpr (mistake == Mistake::doubled_factor_gradient) grad_params[1] *= 2.0f;
-            if (!dx) return;
-            for (std::size_t i = 0; i < rows * In::size; ++i) {
-                if constexpr (mistake == Mistake::adds_to_input_gradient) dx[i] += dy[i] * params[i % channels];
-                else dx[i] = dy[i] * params[i % channels];
-            }
-        }
-    };
-};
+using tn::testing::Mistake;
+using tn::testing::Scale;
 
 template <class Layer, class In>
 void expect_passes(tn::testing::LayerTestOptions options = {}) {
@@ -99,7 +64,7 @@ TEST(TestLayer, ALayerOfTheUsersOwn) {
 }
 
 TEST(TestLayer, CatchesAWrongBackward) {
-    const auto report = test_layer<Scale<Mistake::doubled_factor_gradient>, tn::Shape<2, 3>>();
+    const auto report = test_layer<Scale<100, Mistake::doubled_factor_gradient>, tn::Shape<2, 3>>();
     std::printf("%s\n", report.summary().c_str());
     EXPECT_FALSE(report.passed());
     ASSERT_EQ(report.failures.size(), 1u) << report.summary();
@@ -107,7 +72,7 @@ TEST(TestLayer, CatchesAWrongBackward) {
 }
 
 TEST(TestLayer, CatchesABackwardThatAddsInsteadOfWriting) {
-    const auto report = test_layer<Scale<Mistake::adds_to_input_gradient>, tn::Shape<2, 3>>();
+    const auto report = test_layer<Scale<100, Mistake::adds_to_input_gradient>, tn::Shape<2, 3>>();
     std::printf("%s\n", report.summary().c_str());
     EXPECT_FALSE(report.passed());
     EXPECT_EQ(report.failures.size(), 2u * 6u) << report.summary();  // every input element of both rows

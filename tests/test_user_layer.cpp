@@ -1,7 +1,7 @@
-// A layer defined here, in the user's code, with no line of the library
-// changed for it: it trains in a model, passes test_layer, saves and loads as
-// a model file and a checkpoint, and exports to safetensors and to a header,
-// all from what its own header (here: this file) declares.
+// A layer of the user's own (support/scale_layer.hpp), with no line of the
+// library changed for it: it trains in a model, passes test_layer, saves and
+// loads as a model file and a checkpoint, and exports to safetensors and to a
+// header, all from what its own header declares.
 #include <algorithm>
 #include <array>
 #include <filesystem>
@@ -16,6 +16,7 @@
 #include "typenet/io/safetensors.hpp"
 #include "typenet/testing/test_layer.hpp"
 #include "typenet/typenet.hpp"
+#include "support/scale_layer.hpp"
 
 namespace {
 
@@ -23,50 +24,7 @@ namespace fs = std::filesystem;
 namespace tn = typenet;
 namespace io = typenet::io;
 
-// y = x * factor[c] over the last axis, one trained factor per channel.
-// PyTorch: a module with a parameter `weight` of shape (channels,), as
-// torch.nn.Module subclasses that scale channels are usually written.
-// A setting, Initial (the factors' first value, in hundredths), goes into
-// the architecture words, so that two models that differ in it have
-// different model-file keys.
-template <std::size_t InitialHundredths = 100>
-struct Scale {
-    template <class Index, class In>
-    struct input_check {
-        static constexpr bool value = true;
-    };
-    template <class In>
-    struct Bound {
-        static constexpr std::string_view kind = "Scale";
-        static constexpr std::size_t channels = In::dims[In::rank - 1];
-        using input_shape = In;
-        using output_shape = In;
-        static constexpr std::size_t parameter_count = channels, scratch_floats = 0;
-        static constexpr bool is_view = false;
-        static constexpr std::array<tn::TensorInfo, 1> tensors{{{"factor", 0, 1, {channels, 0, 0, 0}, "weight"}}};
-        template <class Text>
-        static constexpr void describe_settings(Text& text) {
-            text.append("initial(");
-            tn::append_number(text, InitialHundredths);
-            text.append("/100)");
-        }
-        static void initialize(float* params, tn::Random&) {
-            std::fill_n(params, channels, float(InitialHundredths) / 100.0f);
-        }
-        template <class Arch>
-        static void forward(const float* params, const float* x, float* y, std::size_t rows, float*) {
-            for (std::size_t i = 0; i < rows * In::size; ++i) y[i] = x[i] * params[i % channels];
-        }
-        template <class Arch>
-        static void backward(const float* params, const float* x, const float*, float* dy, float* dx,
-                             float* grad_params, std::size_t rows, float*) {
-            std::fill_n(grad_params, channels, 0.0f);
-            for (std::size_t i = 0; i < rows * In::size; ++i) grad_params[i % channels] += dy[i] * x[i];
-            if (dx)
-                for (std::size_t i = 0; i < rows * In::size; ++i) dx[i] = dy[i] * params[i % channels];
-        }
-    };
-};
+using tn::testing::Scale;
 
 // One part, as PyTorch's nn.Sequential(Linear(6, 4), Scale(4), Linear(4, 6)) with the activation inside
 // the Linear's module numbering left out (typenet numbers the modules that hold parameters).
