@@ -116,17 +116,16 @@ public:
         // its own share's (memory its core wrote last), then checks and updates that
         // slice: no thread waits for one to do all the summing.
         const auto slices = parameter_slices();
-        std::array<kernels::Magnitudes, max_threads> slice_magnitudes{};
         auto sum_and_measure = [&](std::size_t t) {
             sum_gradients<Arch>(slices[t], slices[t + 1], t);
-            slice_magnitudes[t] = kernels::magnitudes<Arch>(shares_[t]->gradients.data() + slices[t],
-                                                            slices[t + 1] - slices[t]);
+            shares_[t]->slice_gradients = kernels::magnitudes<Arch>(shares_[t]->gradients.data() + slices[t],
+                                                                    slices[t + 1] - slices[t]);
         };
         workers_.run(sum_and_measure, alone);
         kernels::Magnitudes gradient_magnitudes;
-        for (std::size_t t = 0; t < shares_.size(); ++t) {
-            gradient_magnitudes.non_finite += slice_magnitudes[t].non_finite;
-            gradient_magnitudes.largest = std::max(gradient_magnitudes.largest, slice_magnitudes[t].largest);
+        for (const auto& share : shares_) {
+            gradient_magnitudes.non_finite += share->slice_gradients.non_finite;
+            gradient_magnitudes.largest = std::max(gradient_magnitudes.largest, share->slice_gradients.largest);
         }
         if (gradient_magnitudes.non_finite > 0 || !std::isfinite(loss)) {
             gather_gradient_sum(slices);
@@ -135,14 +134,16 @@ public:
         const auto step = optimizer_.next_step(state_);
         if (!optimizer_.certainly_finite(step, gradient_magnitudes.largest, largest_state_))
             check_update<Arch>(step, slices, gradient_magnitudes.largest, alone);
-        std::array<float, max_threads> slice_largest_state{};
         auto update = [&](std::size_t t) {
+            Share& share = *shares_[t];
+            share.slice_largest_state = 0.0f;
             apply_to_slice<Arch, kernels::Pass::write>(step, slices, t, [&](std::size_t, float largest) {
-                slice_largest_state[t] = std::max(slice_largest_state[t], largest);
+                share.slice_largest_state = std::max(share.slice_largest_state, largest);
             });
         };
         workers_.run(update, alone);
-        largest_state_ = *std::max_element(slice_largest_state.begin(), slice_largest_state.begin() + shares_.size());
+        largest_state_ = 0.0f;
+        for (const auto& share : shares_) largest_state_ = std::max(largest_state_, share->slice_largest_state);
         state_.step = step.number;
         dispatch_.record(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
         return loss;
@@ -323,6 +324,10 @@ private:
         AlignedFloats targets{Capacity * output_shape::size};
         std::size_t first = 0, rows = 0;
         double loss_sum = 0.0;
+        // This thread's slice of the step's update: its gradients' Magnitudes, and
+        // the largest magnitude of the optimizer state the update wrote there.
+        kernels::Magnitudes slice_gradients;
+        float slice_largest_state = 0.0f;
     };
 
     template <class Arch, class RowOf>
