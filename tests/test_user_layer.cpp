@@ -3,7 +3,7 @@
 // loads as a model file and a checkpoint, and exports to safetensors and to a
 // header, all from what its own header declares; and PyTorch's weights for
 // the same network (tests/pytorch/make_fixtures.py) compute in typenet what
-// they compute in PyTorch.
+// they compute in PyTorch, and typenet's in PyTorch what they compute here.
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -22,6 +22,7 @@
 #include "typenet/io/safetensors.hpp"
 #include "typenet/testing/test_layer.hpp"
 #include "typenet/typenet.hpp"
+#include "support/run_program.hpp"
 #include "support/scale_layer.hpp"
 
 namespace {
@@ -159,4 +160,33 @@ TEST(UserLayer, ComputesWhatPyTorchComputes) {
     const float difference = max_abs_difference(model(workspace, inputs.values), outputs.values);
     std::cout << "[ parity   ] user layer: max abs difference from PyTorch: " << difference << "\n";
     EXPECT_LE(difference, tolerance);
+}
+
+// typenet's weights (every parameter drawn from [-1, 1)) and its outputs go
+// to make_fixtures.py --check-user-layer, which loads the weights into the
+// PyTorch module with load_state_dict(strict=True) and compares its outputs
+// (float64) with typenet's.
+TEST(UserLayer, PyTorchComputesWhatTypenetComputes) {
+    const fs::path python = "/usr/bin/python3";  // Debian's: python3-torch is installed for it only
+    if (!fs::exists(python)) GTEST_SKIP() << python.string() << " is missing: install python3-torch";
+    Net model;
+    tn::Random random(8, tn::Stream::test);
+    for (float& parameter : model.parameters()) parameter = random.uniform(-1.0f, 1.0f);
+    const std::vector<float> inputs = rows_of(example_rows, 9);
+    tn::Workspace<Net, example_rows> workspace;
+    const std::span<const float> outputs = model(workspace, inputs);
+
+    const tn::testing::TempDir dir("typenet user layer ");
+    io::save_safetensors(dir / "user_layer.safetensors", model, one_unnamed_part);
+    const io::FloatTensors examples{
+        {"inputs", {{example_rows, Net::input_shape::size}, inputs}},
+        {"outputs", {{example_rows, Net::output_shape::size}, {outputs.begin(), outputs.end()}}}};
+    io::save_safetensors(dir / "user_layer_outputs.safetensors", examples);
+    const tn::testing::ProgramResult result = tn::testing::run_program(
+        python, {(pytorch_dir / "make_fixtures.py").string(), "--check-user-layer", dir.path().string()});
+    // 77: make_fixtures.py could not import torch or numpy.
+    if (result.exit_code == 77)
+        GTEST_SKIP() << "python3-torch is missing for " << python.string() << ": " << result.err;
+    std::cout << result.out;
+    EXPECT_EQ(result.exit_code, 0) << result;
 }

@@ -11,11 +11,16 @@ written here with `json` and `struct` alone. Run with Debian's interpreter
 
     /usr/bin/python3 tests/pytorch/make_fixtures.py            # rewrites tests/pytorch/fixtures/
     /usr/bin/python3 tests/pytorch/make_fixtures.py --check DIR
+    /usr/bin/python3 tests/pytorch/make_fixtures.py --check-user-layer DIR
 
 --check reads the files test_safetensors writes when TYPENET_SAFETENSORS_EXPORT
 names a folder: typenet's own weights for each model (<model>.safetensors),
 loaded here with load_state_dict(strict=True), and typenet's outputs on the
 fixture images (<model>_outputs.safetensors), compared with PyTorch's.
+--check-user-layer does the same with the files test_user_layer writes
+(user_layer.safetensors, user_layer_outputs.safetensors); ctest runs it.
+Without torch or numpy the script exits with 77, which that test takes as
+"skip".
 """
 
 import argparse
@@ -25,9 +30,13 @@ import sys
 from collections import OrderedDict
 from pathlib import Path
 
-import numpy as np
-import torch
-from torch import nn
+try:
+    import numpy as np
+    import torch
+    from torch import nn
+except ModuleNotFoundError as missing:
+    print(f"{missing}: install python3-torch (Debian's, for /usr/bin/python3)", file=sys.stderr)
+    sys.exit(77)
 
 sys.dont_write_bytecode = True  # no __pycache__ left in bench/compare
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench" / "compare"))
@@ -239,13 +248,32 @@ def check(folder):
         sys.exit(f"differences above {TOLERANCE}")
 
 
+def check_user_layer(folder):
+    """Loads typenet's weights for test_user_layer's Net into PyTorch and compares its outputs with typenet's."""
+    model = user_layer_net().eval()
+    model.load_state_dict(read_safetensors(folder / "user_layer.safetensors"), strict=True)
+    typenet = read_safetensors(folder / "user_layer_outputs.safetensors")
+    outputs = run_user_layer(model, typenet["inputs"])
+    if typenet["outputs"].shape != outputs.shape:
+        sys.exit(f"typenet's outputs have the shape {tuple(typenet['outputs'].shape)}, "
+                 f"PyTorch's {tuple(outputs.shape)}")
+    difference = (typenet["outputs"] - outputs).abs().max().item()
+    print(f"user_layer.outputs: typenet's weights in PyTorch, max abs difference {difference:.3g}")
+    if not difference <= TOLERANCE:  # NaN too
+        sys.exit(f"difference {difference:.3g} above {TOLERANCE}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", type=Path, metavar="DIR",
                         help="compare the files test_safetensors exported to DIR instead of writing fixtures")
+    parser.add_argument("--check-user-layer", type=Path, metavar="DIR",
+                        help="compare the files test_user_layer exported to DIR instead of writing fixtures")
     arguments = parser.parse_args()
     if arguments.check:
         check(arguments.check)
+    elif arguments.check_user_layer:
+        check_user_layer(arguments.check_user_layer)
     else:
         make_fixtures()
 
