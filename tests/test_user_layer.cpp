@@ -1,12 +1,18 @@
 // A layer of the user's own (support/scale_layer.hpp), with no line of the
 // library changed for it: it trains in a model, passes test_layer, saves and
 // loads as a model file and a checkpoint, and exports to safetensors and to a
-// header, all from what its own header declares.
+// header, all from what its own header declares; and PyTorch's weights for
+// the same network (tests/pytorch/make_fixtures.py) compute in typenet what
+// they compute in PyTorch, and typenet's in PyTorch what they compute here.
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
+#include <span>
 #include <sstream>
+#include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -16,6 +22,7 @@
 #include "typenet/io/safetensors.hpp"
 #include "typenet/testing/test_layer.hpp"
 #include "typenet/typenet.hpp"
+#include "support/run_program.hpp"
 #include "support/scale_layer.hpp"
 
 namespace {
@@ -37,6 +44,24 @@ std::vector<float> rows_of(std::size_t rows, std::uint64_t seed) {
     std::vector<float> values(rows * 6);
     for (auto& v : values) v = random.uniform(-1.0f, 1.0f);
     return values;
+}
+
+const fs::path pytorch_dir = fs::path(__FILE__).parent_path() / "pytorch";
+constexpr std::size_t example_rows = 5;  // as USER_LAYER_ROWS in make_fixtures.py
+constexpr float tolerance = 1e-5f;
+// The names PyTorch gives Net's tensors: one part, the Sequential itself.
+constexpr std::array<std::string_view, 1> one_unnamed_part{""};
+
+// A NaN anywhere is the result, so that it fails the comparison with a tolerance.
+float max_abs_difference(std::span<const float> a, std::span<const float> b) {
+    EXPECT_EQ(a.size(), b.size());
+    float most = 0;
+    for (std::size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
+        const float difference = std::abs(a[i] - b[i]);
+        if (std::isnan(difference)) return difference;
+        most = std::max(most, difference);
+    }
+    return most;
 }
 
 fs::path scratch_dir(const std::string& name) {
@@ -99,14 +124,13 @@ TEST(UserLayer, SavesAndLoadsAsModelFileAndCheckpoint) {
 TEST(UserLayer, ExportsToSafetensorsAndToAHeader) {
     const fs::path dir = scratch_dir("export");
     const Net model(5);
-    const std::array<std::string_view, 1> part_names{""};
-    const auto tensors = io::torch_tensors<Net>(part_names);
+    const auto tensors = io::torch_tensors<Net>(one_unnamed_part);
     std::vector<std::string> names;
     for (const auto& tensor : tensors) names.push_back(tensor.name);
     EXPECT_EQ(names, (std::vector<std::string>{"0.weight", "0.bias", "1.weight", "2.weight", "2.bias"}));
-    io::save_safetensors(dir / "net.safetensors", model, part_names);
+    io::save_safetensors(dir / "net.safetensors", model, one_unnamed_part);
     Net loaded(6);
-    io::load_safetensors(dir / "net.safetensors", loaded, part_names);
+    io::load_safetensors(dir / "net.safetensors", loaded, one_unnamed_part);
     EXPECT_TRUE(std::ranges::equal(model.parameters(), loaded.parameters()));
 
     io::export_header(dir / "net.hpp", model, "user_layer_net");
@@ -116,4 +140,53 @@ TEST(UserLayer, ExportsToSafetensorsAndToAHeader) {
     EXPECT_NE(text.str().find("Scale initial(1)"), std::string::npos);
     EXPECT_NE(text.str().find(fmt::format("0x{:016x}ULL", io::architecture_signature<Net>())), std::string::npos);
     fs::remove_all(dir);
+}
+
+TEST(UserLayer, ComputesWhatPyTorchComputes) {
+    Net model;
+    // Strict: a file that lacks one of Net's tensors, or holds one more, or
+    // one of another shape, is a DataError.
+    io::load_safetensors(pytorch_dir / "fixtures" / "user_layer.safetensors", model, one_unnamed_part);
+    const float* factors = model.parameters().data() + Net::graph::parameter_offsets[1];
+    ASSERT_TRUE(std::any_of(factors, factors + 4, [](float f) { return f != 1.0f; }))
+        << "the fixture's factors are all 1, which would leave Scale untested";
+    const io::FloatTensors examples =
+        io::load_safetensors_floats(pytorch_dir / "fixtures" / "user_layer_examples.safetensors");
+    const io::FloatTensor& inputs = examples.at("inputs");
+    const io::FloatTensor& outputs = examples.at("outputs");
+    ASSERT_EQ(inputs.shape, (std::vector<std::size_t>{example_rows, Net::input_shape::size}));
+    ASSERT_EQ(outputs.shape, (std::vector<std::size_t>{example_rows, Net::output_shape::size}));
+    tn::Workspace<Net, example_rows> workspace;
+    const float difference = max_abs_difference(model(workspace, inputs.values), outputs.values);
+    std::cout << "[ parity   ] user layer: max abs difference from PyTorch: " << difference << "\n";
+    EXPECT_LE(difference, tolerance);
+}
+
+// typenet's weights (every parameter drawn from [-1, 1)) and its outputs go
+// to make_fixtures.py --check-user-layer, which loads the weights into the
+// PyTorch module with load_state_dict(strict=True) and compares its outputs
+// (float64) with typenet's.
+TEST(UserLayer, PyTorchComputesWhatTypenetComputes) {
+    const fs::path python = "/usr/bin/python3";  // Debian's: python3-torch is installed for it only
+    if (!fs::exists(python)) GTEST_SKIP() << python.string() << " is missing: install python3-torch";
+    Net model;
+    tn::Random random(8, tn::Stream::test);
+    for (float& parameter : model.parameters()) parameter = random.uniform(-1.0f, 1.0f);
+    const std::vector<float> inputs = rows_of(example_rows, 9);
+    tn::Workspace<Net, example_rows> workspace;
+    const std::span<const float> outputs = model(workspace, inputs);
+
+    const tn::testing::TempDir dir("typenet user layer ");
+    io::save_safetensors(dir / "user_layer.safetensors", model, one_unnamed_part);
+    const io::FloatTensors examples{
+        {"inputs", {{example_rows, Net::input_shape::size}, inputs}},
+        {"outputs", {{example_rows, Net::output_shape::size}, {outputs.begin(), outputs.end()}}}};
+    io::save_safetensors(dir / "user_layer_outputs.safetensors", examples);
+    const tn::testing::ProgramResult result = tn::testing::run_program(
+        python, {(pytorch_dir / "make_fixtures.py").string(), "--check-user-layer", dir.path().string()});
+    // 77: make_fixtures.py could not import torch or numpy.
+    if (result.exit_code == 77)
+        GTEST_SKIP() << "python3-torch is missing for " << python.string() << ": " << result.err;
+    std::cout << result.out;
+    EXPECT_EQ(result.exit_code, 0) << result;
 }

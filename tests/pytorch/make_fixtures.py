@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Fixtures for tests/test_safetensors.cpp: the notebook's two autoencoders in
 PyTorch (bench/compare/pytorch_autoencoders.py) with seeded random weights,
-saved as safetensors files, and what they compute on four images.
+saved as safetensors files, and what they compute on four images; and for
+tests/test_user_layer.cpp, the same for its Net, whose layer Scale is the
+user's own (tests/support/scale_layer.hpp).
 
 Debian 12 packages no `safetensors` for Python, so the files are read and
 written here with `json` and `struct` alone. Run with Debian's interpreter
@@ -9,11 +11,16 @@ written here with `json` and `struct` alone. Run with Debian's interpreter
 
     /usr/bin/python3 tests/pytorch/make_fixtures.py            # rewrites tests/pytorch/fixtures/
     /usr/bin/python3 tests/pytorch/make_fixtures.py --check DIR
+    /usr/bin/python3 tests/pytorch/make_fixtures.py --check-user-layer DIR
 
 --check reads the files test_safetensors writes when TYPENET_SAFETENSORS_EXPORT
 names a folder: typenet's own weights for each model (<model>.safetensors),
 loaded here with load_state_dict(strict=True), and typenet's outputs on the
 fixture images (<model>_outputs.safetensors), compared with PyTorch's.
+--check-user-layer does the same with the files test_user_layer writes
+(user_layer.safetensors, user_layer_outputs.safetensors); ctest runs it.
+Without torch or numpy the script exits with 77, which that test takes as
+"skip".
 """
 
 import argparse
@@ -23,9 +30,13 @@ import sys
 from collections import OrderedDict
 from pathlib import Path
 
-import numpy as np
-import torch
-from torch import nn
+try:
+    import numpy as np
+    import torch
+    from torch import nn
+except ModuleNotFoundError as missing:
+    print(f"{missing}: install python3-torch (Debian's, for /usr/bin/python3)", file=sys.stderr)
+    sys.exit(77)
 
 sys.dont_write_bytecode = True  # no __pycache__ left in bench/compare
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench" / "compare"))
@@ -36,6 +47,7 @@ SEED = 2024
 IMAGE_COUNT = 4
 BIAS_LIMIT = 0.2  # Keras starts biases at zero, which would leave them untested
 TOLERANCE = 1e-5
+USER_LAYER_ROWS = 5
 
 # The benchmark builds each model as one nn.Sequential; typenet's models have
 # an encoder and a decoder. Here: how many of the Sequential's modules are the encoder's.
@@ -111,6 +123,46 @@ def run(model, name, images, dtype=torch.float64):
     return {"codes": channels_last(codes).float(), "outputs": channels_last(outputs).float()}
 
 
+class Scale(nn.Module):
+    """typenet::testing::Scale of tests/support/scale_layer.hpp: y = x * weight
+    over the last axis, one factor per channel in a parameter `weight` of
+    shape (channels,), the torch_name its TensorInfo gives."""
+
+    def __init__(self, channels):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(channels))
+
+    def forward(self, x):
+        return x * self.weight
+
+
+def user_layer_net():
+    """test_user_layer's Net: Input<6>, one part of Dense<4, Tanh>, Scale, Dense<6>,
+    saved with no part name, so its state_dict() holds 0.weight, 0.bias,
+    1.weight (Scale's factors), 2.weight, 2.bias."""
+    return numbered_by_parameters([nn.Linear(6, 4), nn.Tanh(), Scale(4), nn.Linear(4, 6)])
+
+
+def seeded_user_layer_net(seed):
+    """PyTorch's own initialization for the Linears (biases included), and
+    factors in [0.5, 1.5): factors of 1 would leave Scale untested."""
+    torch.manual_seed(seed)
+    model = user_layer_net()
+    with torch.no_grad():
+        for module in model:
+            if isinstance(module, Scale):
+                module.weight.uniform_(0.5, 1.5)
+    return model.eval()
+
+
+@torch.no_grad()
+def run_user_layer(model, inputs, dtype=torch.float64):
+    """The outputs, computed at `dtype` (float64 by default, as run())."""
+    outputs = model.to(dtype)(inputs.to(dtype)).float()
+    model.float()
+    return outputs
+
+
 def safetensors_bytes(tensors, metadata):
     """Float32 tensors as a safetensors file: u64 header length, JSON header, data."""
     header = {"__metadata__": metadata}
@@ -164,6 +216,21 @@ def make_fixtures():
                   f"{(single[output] - value).abs().max().item():.3g}")
     write(FIXTURES / "examples.safetensors", examples,
           {"images": "uniform in [0, 1); outputs and codes in typenet's (channels-last) layout, computed in float64"})
+    make_user_layer_fixtures()
+
+
+def make_user_layer_fixtures():
+    """user_layer.safetensors holds the weights alone, so that typenet's strict
+    load_safetensors takes it; the inputs and outputs are in user_layer_examples."""
+    model = seeded_user_layer_net(SEED + 3)
+    write(FIXTURES / "user_layer.safetensors", model.state_dict(),
+          {"format": "pt", "source": f"tests/pytorch/make_fixtures.py, torch {torch.__version__}"})
+    inputs = torch.rand(USER_LAYER_ROWS, 6, generator=torch.Generator().manual_seed(SEED + 4)) * 2 - 1
+    outputs = run_user_layer(model, inputs)
+    print(f"user_layer.outputs: PyTorch float32 differs from float64 by at most "
+          f"{(run_user_layer(model, inputs, torch.float32) - outputs).abs().max().item():.3g}")
+    write(FIXTURES / "user_layer_examples.safetensors", {"inputs": inputs, "outputs": outputs},
+          {"inputs": "uniform in [-1, 1); outputs computed in float64"})
 
 
 def check(folder):
@@ -181,13 +248,32 @@ def check(folder):
         sys.exit(f"differences above {TOLERANCE}")
 
 
+def check_user_layer(folder):
+    """Loads typenet's weights for test_user_layer's Net into PyTorch and compares its outputs with typenet's."""
+    model = user_layer_net().eval()
+    model.load_state_dict(read_safetensors(folder / "user_layer.safetensors"), strict=True)
+    typenet = read_safetensors(folder / "user_layer_outputs.safetensors")
+    outputs = run_user_layer(model, typenet["inputs"])
+    if typenet["outputs"].shape != outputs.shape:
+        sys.exit(f"typenet's outputs have the shape {tuple(typenet['outputs'].shape)}, "
+                 f"PyTorch's {tuple(outputs.shape)}")
+    difference = (typenet["outputs"] - outputs).abs().max().item()
+    print(f"user_layer.outputs: typenet's weights in PyTorch, max abs difference {difference:.3g}")
+    if not difference <= TOLERANCE:  # NaN too
+        sys.exit(f"difference {difference:.3g} above {TOLERANCE}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", type=Path, metavar="DIR",
                         help="compare the files test_safetensors exported to DIR instead of writing fixtures")
+    parser.add_argument("--check-user-layer", type=Path, metavar="DIR",
+                        help="compare the files test_user_layer exported to DIR instead of writing fixtures")
     arguments = parser.parse_args()
     if arguments.check:
         check(arguments.check)
+    elif arguments.check_user_layer:
+        check_user_layer(arguments.check_user_layer)
     else:
         make_fixtures()
 
