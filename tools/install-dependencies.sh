@@ -2,7 +2,7 @@
 # Installs, from Debian 12's own packages, what this machine lacks for one of
 # two jobs: "main" (build and run the samples) or "tests" (everything the test
 # command builds and runs: clang, GoogleTest, Google Benchmark, valgrind, the
-# sanitizers' runtime). Safe to run again: it installs nothing already there.
+# sanitizers' runtime, and PyTorch, which loads typenet's safetensors in a test). Safe to run again: it installs nothing already there.
 set -euo pipefail
 
 main_packages=(
@@ -12,6 +12,7 @@ main_packages=(
 )
 test_packages=(
   clang googletest libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev valgrind
+  python3-torch
 )
 
 case "${1:-tests}" in
