@@ -111,7 +111,7 @@ TEST(UserLayer, SavesAndLoadsAsModelFileAndCheckpoint) {
     NetOtherSetting other(9);
     EXPECT_THROW(io::load_model(dir / "model.tnm", other), tn::DataError);
 
-    io::save_checkpoint(dir / "checkpoint.tnm", model, trainer.optimizer_state(), {.epochs = 1, .seed = 3});
+    io::save_checkpoint(dir / "checkpoint.tnm", model, trainer.optimizer_state(), {.epochs = 1, .seed = 3, .values = {}});
     Net resumed(11);
     tn::Adam::State state(Net::parameter_count);
     const auto info = io::load_checkpoint(dir / "checkpoint.tnm", resumed, state);
