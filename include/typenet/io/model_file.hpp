@@ -11,7 +11,6 @@
 // architecture (shown beside the expected one, layer by layer).
 #include <algorithm>
 #include <array>
-#include <bit>
 #include <cerrno>
 #include <concepts>
 #include <cstddef>
@@ -36,7 +35,8 @@
 #include "typenet/instruction_set.hpp"
 #include "typenet/io/architecture.hpp"
 #include "typenet/io/atomic_file.hpp"
-#include "typenet/io/byte_reader.hpp"
+#include "typenet/io/bytes.hpp"
+#include "typenet/io/messages.hpp"
 #include "typenet/memory.hpp"
 #include "typenet/optimizers.hpp"  // max_optimizer_step
 
@@ -141,35 +141,6 @@ inline std::uint32_t crc32_update(std::uint32_t crc, std::span<const unsigned ch
     }
     return static_cast<std::uint32_t>(value);
 }
-
-template <class UInt>
-std::array<unsigned char, sizeof(UInt)> little_endian(UInt value) {
-    std::array<unsigned char, sizeof(UInt)> bytes{};
-    for (std::size_t i = 0; i < sizeof(UInt); ++i) bytes[i] = static_cast<unsigned char>(value >> (8 * i));
-    return bytes;
-}
-
-class ByteWriter {
-public:
-    explicit ByteWriter(std::size_t capacity) { bytes_.reserve(capacity); }
-    void raw(std::span<const unsigned char> bytes) { bytes_.insert(bytes_.end(), bytes.begin(), bytes.end()); }
-    void u32(std::uint32_t value) { raw(little_endian(value)); }
-    void u64(std::uint64_t value) { raw(little_endian(value)); }
-    void text(std::string_view text) {
-        u32(static_cast<std::uint32_t>(text.size()));
-        raw({reinterpret_cast<const unsigned char*>(text.data()), text.size()});
-    }
-    void floats(std::span<const float> values) {
-        for (const float value : values) u32(std::bit_cast<std::uint32_t>(value));
-    }
-    void patch_u64(std::size_t offset, std::uint64_t value) {
-        std::ranges::copy(little_endian(value), bytes_.begin() + static_cast<std::ptrdiff_t>(offset));
-    }
-    std::vector<unsigned char>& bytes() { return bytes_; }
-
-private:
-    std::vector<unsigned char> bytes_;
-};
 
 struct TensorEntry {
     std::string name;
@@ -304,7 +275,7 @@ inline DataError truncated_start(std::string_view name, std::uint64_t file_size)
 inline bool only_size_field_differs(std::span<const unsigned char> bytes) {
     if (bytes.size() < start_bytes + checksum_bytes) return false;
     std::uint32_t crc = crc32_update(0, bytes.first(size_field_offset));
-    crc = crc32_update(crc, little_endian(std::uint64_t{bytes.size()}));
+    crc = crc32_update(crc, little_endian_bytes(std::uint64_t{bytes.size()}));
     crc = crc32_update(crc, bytes.subspan(start_bytes, bytes.size() - start_bytes - checksum_bytes));
     return crc == load_little_endian<std::uint32_t>(bytes.data() + bytes.size() - checksum_bytes);
 }
@@ -465,12 +436,6 @@ inline void read_checkpoint_fields(ByteReader& reader, const Schema& schema, Con
     }
 }
 
-inline std::string shape_text(std::span<const std::uint64_t> dims) {
-    std::string text;
-    for (const std::uint64_t dim : dims) text += fmt::format("{}{}", text.empty() ? "" : ",", dim);
-    return "(" + text + ")";
-}
-
 inline void read_tensor_table(ByteReader& reader, const Schema& schema) {
     const std::uint32_t count = reader.u32("the number of tensors");
     if (count != schema.tensors.size())
@@ -511,7 +476,7 @@ inline void read_payload(ByteReader& reader, const Schema& schema, Contents& con
         const unsigned char* source = payload.data() + tensor.byte_offset;
         float* target = contents.blocks[tensor.block].data() + tensor.first;
         for (std::size_t i = 0; i < tensor.count; ++i)
-            target[i] = std::bit_cast<float>(load_little_endian<std::uint32_t>(source + i * sizeof(float)));
+            target[i] = load_little_endian_float(source + i * sizeof(float));
     }
 }
 

@@ -17,7 +17,6 @@
 // and the model keeps its parameters.
 #include <algorithm>
 #include <array>
-#include <bit>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -38,7 +37,8 @@
 #include "typenet/error.hpp"
 #include "typenet/instruction_set.hpp"
 #include "typenet/io/architecture.hpp"
-#include "typenet/io/byte_reader.hpp"
+#include "typenet/io/bytes.hpp"
+#include "typenet/io/messages.hpp"
 #include "typenet/io/model_file.hpp"
 #include "typenet/memory.hpp"
 
@@ -529,10 +529,6 @@ inline SafetensorsContents parse_safetensors_contents(std::span<const unsigned c
     return contents;
 }
 
-inline float float_at(std::span<const unsigned char> data, std::uint64_t byte) {
-    return std::bit_cast<float>(load_little_endian<std::uint32_t>(data.data() + byte));
-}
-
 // The model's parameters from parsed contents that must hold exactly `expected`.
 inline AlignedFloats model_parameters(const SafetensorsContents& contents, std::span<const TorchTensor> expected,
                                       std::size_t parameter_count, std::string_view name) {
@@ -563,10 +559,10 @@ inline AlignedFloats model_parameters(const SafetensorsContents& contents, std::
         }
     AlignedFloats parameters(parameter_count);
     for (const TorchTensor& tensor : expected) {
-        const std::uint64_t begin = find(tensor.name)->begin;
+        const unsigned char* source = contents.data.data() + find(tensor.name)->begin;
         float* target = parameters.data() + tensor.tensor.parameter_offset;
         for_each_element(tensor, [&](std::size_t torch_index, std::size_t typenet_index) {
-            target[typenet_index] = float_at(contents.data, begin + torch_index * sizeof(float));
+            target[typenet_index] = load_little_endian_float(source + torch_index * sizeof(float));
         });
     }
     return parameters;
@@ -706,7 +702,7 @@ inline FloatTensors parse_safetensors_floats(std::span<const unsigned char> byte
         tensor.shape.assign(entry.shape.begin(), entry.shape.end());
         tensor.values.resize((entry.end - entry.begin) / sizeof(float));
         for (std::size_t i = 0; i < tensor.values.size(); ++i)
-            tensor.values[i] = detail::float_at(contents.data, entry.begin + i * sizeof(float));
+            tensor.values[i] = load_little_endian_float(contents.data.data() + entry.begin + i * sizeof(float));
     }
     return tensors;
 }
