@@ -11,32 +11,28 @@
 // architecture (shown beside the expected one, layer by layer).
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <filesystem>
 #include <functional>
 #include <map>
-#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <utility>
 #include <vector>
 
 #include <fmt/format.h>
-#include <sys/stat.h>  // fstat
-#include <zlib.h>      // crc32
+#include <zlib.h>  // crc32
 
 #include "typenet/error.hpp"
 #include "typenet/instruction_set.hpp"
 #include "typenet/io/architecture.hpp"
-#include "typenet/io/atomic_file.hpp"
 #include "typenet/io/bytes.hpp"
+#include "typenet/io/files.hpp"
 #include "typenet/io/messages.hpp"
+#include "typenet/io/model_tensors.hpp"
 #include "typenet/memory.hpp"
 #include "typenet/optimizers.hpp"  // max_optimizer_step
 
@@ -64,12 +60,6 @@ struct CheckpointInfo {
     std::map<std::string, std::uint64_t, std::less<>> values;
 
     bool operator==(const CheckpointInfo&) const = default;
-};
-
-template <class M>
-concept SavableModel = requires(const M& model) {
-    typename M::graph;
-    { model.parameters() } -> std::same_as<std::span<const float>>;
 };
 
 // How an optimizer's state goes into a checkpoint: the optimizer's name and
@@ -496,31 +486,6 @@ inline Contents parse(std::span<const unsigned char> bytes, std::string_view nam
     return contents;
 }
 
-struct FileStart {
-    std::vector<unsigned char> bytes;  // the first `limit` bytes, or all of them
-    std::uint64_t size;
-};
-
-inline FileStart read_file_start(const std::filesystem::path& path, std::uint64_t limit) {
-    const std::string name = path.string();
-    struct Closer {
-        void operator()(std::FILE* file) const noexcept { std::fclose(file); }
-    };
-    const std::unique_ptr<std::FILE, Closer> file(std::fopen(path.c_str(), "rb"));
-    if (file == nullptr) throw data_error(name, "cannot open: " + std::generic_category().message(errno));
-    struct stat status {};
-    if (::fstat(::fileno(file.get()), &status) != 0)
-        throw data_error(name, "cannot read its size: " + std::generic_category().message(errno));
-    if (!S_ISREG(status.st_mode)) throw data_error(name, "not a regular file");
-    const auto size = static_cast<std::uint64_t>(status.st_size);
-    std::vector<unsigned char> bytes(static_cast<std::size_t>(std::min(size, limit)));
-    if (std::fread(bytes.data(), 1, bytes.size(), file.get()) != bytes.size())
-        throw data_error(name, std::ferror(file.get()) != 0
-                                   ? "cannot read: " + std::generic_category().message(errno)
-                                   : std::string("cannot read: the file shrank while it was read"));
-    return {std::move(bytes), size};
-}
-
 inline Contents load(const std::filesystem::path& path, const Schema& schema) {
     const std::string name = path.string();
     const std::uint64_t most = max_file_size(schema);
@@ -537,12 +502,6 @@ inline Contents load(const std::filesystem::path& path, const Schema& schema) {
                                        "{}",
                                        file.size, kind_name(schema.kind),
                                        schema.kind == FileKind::model ? "exactly" : "at most", most));
-}
-
-inline void write_file(const std::filesystem::path& path, std::span<const unsigned char> bytes) {
-    AtomicFile file(path);
-    std::fwrite(bytes.data(), 1, bytes.size(), file.get());
-    file.commit();
 }
 
 template <class M, class State>
