@@ -101,62 +101,95 @@ inline std::uint64_t data_bytes(std::span<const TorchTensor> tensors) {
     return bytes;
 }
 
-}  // namespace detail
-
-// The bytes of a safetensors file holding the model's parameters as
-// PyTorch's state_dict() holds them: what save_safetensors writes.
-template <PartedModel M>
-std::vector<unsigned char> safetensors_bytes(const M& model,
-                                             std::span<const std::string_view> part_names = encoder_decoder_parts) {
-    const std::vector<TorchTensor> tensors = torch_tensors<M>(part_names);
+template <class M>
+std::vector<unsigned char> model_safetensors_bytes(const M& model, std::span<const TorchTensor> tensors) {
     std::vector<std::vector<float>> values;
     std::vector<std::vector<std::size_t>> shapes;
     for (const TorchTensor& tensor : tensors) {
         const float* source = model.parameters().data() + tensor.tensor.parameter_offset;
         std::vector<float>& torch_values = values.emplace_back(tensor.tensor.info.size());
-        detail::for_each_element(tensor, [&](std::size_t torch_index, std::size_t typenet_index) {
+        for_each_element(tensor, [&](std::size_t torch_index, std::size_t typenet_index) {
             torch_values[torch_index] = source[typenet_index];
         });
         shapes.emplace_back(tensor.dims.begin(), tensor.dims.begin() + static_cast<std::ptrdiff_t>(tensor.rank));
     }
-    std::vector<detail::TensorToWrite> to_write;
+    std::vector<TensorToWrite> to_write;
     for (std::size_t i = 0; i < tensors.size(); ++i) to_write.push_back({tensors[i].name, shapes[i], values[i]});
     const std::array<std::pair<std::string_view, std::string_view>, 2> metadata{
-        {{"format", "pt"}, {"typenet_architecture", detail::architecture_text<M>.view()}}};
-    return detail::encode_safetensors(to_write, metadata);
+        {{"format", "pt"}, {"typenet_architecture", architecture_text<M>.view()}}};
+    return encode_safetensors(to_write, metadata);
+}
+
+template <class M>
+AlignedFloats parse_model_safetensors(std::span<const unsigned char> bytes, std::string_view name,
+                                      std::span<const TorchTensor> tensors) {
+    return model_parameters(parse_safetensors_contents(bytes, name), tensors, M::parameter_count, name);
+}
+
+template <class M>
+void load_model_safetensors(const std::filesystem::path& path, M& model, std::span<const TorchTensor> tensors) {
+    const std::string name = path.string();
+    const std::uint64_t most = 8 + max_safetensors_header_bytes + data_bytes(tensors);
+    const FileStart file = read_file_start(path, most);
+    if (file.size > most)
+        throw data_error(name, fmt::format("too large: the file holds {} bytes, but the safetensors file of this "
+                                           "model's {} tensors holds at most {}",
+                                           file.size, tensors.size(), most));
+    const AlignedFloats parameters = parse_model_safetensors<M>(file.bytes, name, tensors);
+    std::ranges::copy(parameters.span(), model.parameters().begin());
+}
+
+}  // namespace detail
+
+// Each function below comes in two forms: with the parts' PyTorch names
+// given (one per part, as torch_tensors(part_names) takes them), and without,
+// for the names torch_tensors<M>() gives by default (docs/safetensors.md).
+
+// The bytes of a safetensors file holding the model's parameters as
+// PyTorch's state_dict() holds them: what save_safetensors writes.
+template <PartedModel M>
+std::vector<unsigned char> safetensors_bytes(const M& model) {
+    return detail::model_safetensors_bytes(model, torch_tensors<M>());
+}
+
+template <PartedModel M>
+std::vector<unsigned char> safetensors_bytes(const M& model, std::span<const std::string_view> part_names) {
+    return detail::model_safetensors_bytes(model, torch_tensors<M>(part_names));
 }
 
 // Parses a safetensors file for M, checking everything; returns parameters
 // laid out as M::parameters() is. `name` starts every message.
 template <PartedModel M>
+AlignedFloats parse_safetensors(std::span<const unsigned char> bytes, std::string_view name) {
+    return detail::parse_model_safetensors<M>(bytes, name, torch_tensors<M>());
+}
+
+template <PartedModel M>
 AlignedFloats parse_safetensors(std::span<const unsigned char> bytes, std::string_view name,
-                                std::span<const std::string_view> part_names = encoder_decoder_parts) {
-    const std::vector<TorchTensor> tensors = torch_tensors<M>(part_names);
-    return detail::model_parameters(detail::parse_safetensors_contents(bytes, name), tensors, M::parameter_count,
-                                    name);
+                                std::span<const std::string_view> part_names) {
+    return detail::parse_model_safetensors<M>(bytes, name, torch_tensors<M>(part_names));
 }
 
 // Writes through a temporary file and a rename, as save_model does.
 template <PartedModel M>
+void save_safetensors(const std::filesystem::path& path, const M& model) {
+    detail::write_file(path, safetensors_bytes(model));
+}
+
+template <PartedModel M>
 void save_safetensors(const std::filesystem::path& path, const M& model,
-                      std::span<const std::string_view> part_names = encoder_decoder_parts) {
+                      std::span<const std::string_view> part_names) {
     detail::write_file(path, safetensors_bytes(model, part_names));
 }
 
 template <PartedModel M>
-void load_safetensors(const std::filesystem::path& path, M& model,
-                      std::span<const std::string_view> part_names = encoder_decoder_parts) {
-    const std::vector<TorchTensor> tensors = torch_tensors<M>(part_names);
-    const std::string name = path.string();
-    const std::uint64_t most = 8 + max_safetensors_header_bytes + detail::data_bytes(tensors);
-    const detail::FileStart file = detail::read_file_start(path, most);
-    if (file.size > most)
-        throw data_error(name, fmt::format("too large: the file holds {} bytes, but the safetensors file of this "
-                                           "model's {} tensors holds at most {}",
-                                           file.size, tensors.size(), most));
-    const AlignedFloats parameters = detail::model_parameters(detail::parse_safetensors_contents(file.bytes, name),
-                                                              tensors, M::parameter_count, name);
-    std::ranges::copy(parameters.span(), model.parameters().begin());
+void load_safetensors(const std::filesystem::path& path, M& model) {
+    detail::load_model_safetensors(path, model, torch_tensors<M>());
+}
+
+template <PartedModel M>
+void load_safetensors(const std::filesystem::path& path, M& model, std::span<const std::string_view> part_names) {
+    detail::load_model_safetensors(path, model, torch_tensors<M>(part_names));
 }
 
 // Generic float32 files: any tensors, by name.
