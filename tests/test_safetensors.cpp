@@ -240,26 +240,28 @@ TEST(Safetensors, RoundTripIsBitExact) {
     expect_round_trip<Denoising>("denoise");
 }
 
+std::vector<std::string> names_of(const std::vector<io::TorchTensor>& tensors) {
+    std::vector<std::string> names;
+    for (const io::TorchTensor& tensor : tensors) names.push_back(tensor.name);
+    return names;
+}
+
+using Names = std::vector<std::string>;
+using OnePart = tn::Model<tn::Input<3>, tn::Sequential<tn::Dense<4, tn::ReLU>, tn::Dense<2, tn::Sigmoid>>>;
+using ThreeParts = tn::Model<tn::Input<2, 3>, tn::Sequential<tn::Flatten, tn::Dense<4>, tn::Dense<6>>,
+                             tn::Sequential<tn::Reshape<3, 2>>, tn::Sequential<tn::Flatten, tn::Dense<2>>>;
+
 TEST(Safetensors, PartNamesAreParameters) {
-    using OnePart = tn::Model<tn::Input<3>, tn::Sequential<tn::Dense<4, tn::ReLU>, tn::Dense<2, tn::Sigmoid>>>;
     const std::array<std::string_view, 1> unnamed{""};
-    const std::vector<io::TorchTensor> tensors = io::torch_tensors<OnePart>(unnamed);
-    ASSERT_EQ(tensors.size(), 4u);
-    EXPECT_EQ(tensors[0].name, "0.weight");
-    EXPECT_EQ(tensors[3].name, "1.bias");
+    EXPECT_EQ(names_of(io::torch_tensors<OnePart>(unnamed)), (Names{"0.weight", "0.bias", "1.weight", "1.bias"}));
     const std::array<std::string_view, 1> nested{"model.body"};
     EXPECT_EQ(io::torch_tensors<OnePart>(nested)[2].name, "model.body.1.weight");
-
-    EXPECT_THROW(io::torch_tensors<OnePart>(), tn::UsageError);  // two default names for one part
+    EXPECT_THROW(io::torch_tensors<OnePart>(io::encoder_decoder_parts), tn::UsageError);  // two names for one part
 
     // Numbers count the layers with parameters, restarting in each part; a part without any has no names.
-    using ThreeParts = tn::Model<tn::Input<2, 3>, tn::Sequential<tn::Flatten, tn::Dense<4>, tn::Dense<6>>,
-                                 tn::Sequential<tn::Reshape<3, 2>>, tn::Sequential<tn::Flatten, tn::Dense<2>>>;
     const std::array<std::string_view, 3> three{"a", "b", "c"};
-    std::vector<std::string> names;
-    for (const io::TorchTensor& tensor : io::torch_tensors<ThreeParts>(three)) names.push_back(tensor.name);
-    EXPECT_EQ(names, (std::vector<std::string>{"a.0.weight", "a.0.bias", "a.1.weight", "a.1.bias", "c.0.weight",
-                                               "c.0.bias"}));
+    EXPECT_EQ(names_of(io::torch_tensors<ThreeParts>(three)),
+              (Names{"a.0.weight", "a.0.bias", "a.1.weight", "a.1.bias", "c.0.weight", "c.0.bias"}));
     const std::array<std::string_view, 2> same{"net", "net"};
     try {
         io::torch_tensors<Dense>(same);
@@ -273,6 +275,70 @@ TEST(Safetensors, PartNamesAreParameters) {
     EXPECT_TRUE(same_bits(io::parse_safetensors<Dense>(bytes, "renamed", renamed).span(), model.parameters()));
     EXPECT_THAT(data_error_message([&] { io::parse_safetensors<Dense>(bytes, "renamed"); }),
                 HasSubstr("missing tensor encoder.0.weight; the file holds enc.0.weight, enc.0.bias"));
+}
+
+// Without part names, the names of the PyTorch module people write for the model.
+TEST(Safetensors, DefaultPartNamesFollowTheModelsParts) {
+    // One part: one plain nn.Sequential, no prefix.
+    EXPECT_EQ(names_of(io::torch_tensors<OnePart>()), (Names{"0.weight", "0.bias", "1.weight", "1.bias"}));
+    // Only single layers as parts: one nn.Sequential too, numbered by the layers with parameters.
+    using Layers = tn::Model<tn::Input<2, 3>, tn::Flatten, tn::Dense<4, tn::ReLU>, tn::Reshape<2, 2>, tn::Flatten,
+                             tn::Dense<2>>;
+    EXPECT_EQ(names_of(io::torch_tensors<Layers>()), (Names{"0.weight", "0.bias", "1.weight", "1.bias"}));
+    // Two parts, a single layer among them: encoder and decoder.
+    using TwoParts = tn::Model<tn::Input<3>, tn::Sequential<tn::Dense<4, tn::ReLU>, tn::Dense<2>>, tn::Dense<3>>;
+    EXPECT_EQ(names_of(io::torch_tensors<TwoParts>()),
+              (Names{"encoder.0.weight", "encoder.0.bias", "encoder.1.weight", "encoder.1.bias", "decoder.0.weight",
+                     "decoder.0.bias"}));
+    // Three parts: an nn.Sequential of nn.Sequentials; a part without parameters keeps its number.
+    EXPECT_EQ(names_of(io::torch_tensors<ThreeParts>()),
+              (Names{"0.0.weight", "0.0.bias", "0.1.weight", "0.1.bias", "2.0.weight", "2.0.bias"}));
+
+    // Every function takes the same defaults.
+    const ThreeParts model = model_with_values<ThreeParts>(6);
+    const Bytes bytes = io::safetensors_bytes(model);
+    EXPECT_TRUE(header_of(bytes).contains("2.0.weight"));
+    EXPECT_TRUE(same_bits(io::parse_safetensors<ThreeParts>(bytes, "three").span(), model.parameters()));
+}
+
+struct Body : tn::Sequential<tn::Flatten, tn::Dense<4, tn::ReLU>> {
+    static constexpr std::string_view torch_name = "body";
+};
+struct Head : tn::Sequential<tn::Dense<2>> {
+    static constexpr std::string_view torch_name = "model.head";
+};
+struct Tail : tn::Sequential<tn::Dense<3>> {
+    static constexpr std::string_view torch_name = "tail";
+};
+struct AlsoBody : tn::Sequential<tn::Dense<5>> {
+    static constexpr std::string_view torch_name = "body";
+};
+struct Undeclared : tn::Sequential<tn::Dense<3>> {};
+
+TEST(Safetensors, PartsDeclareTheirTorchNames) {
+    static_assert(io::detail::is_torch_module_path("encoder") && io::detail::is_torch_module_path("model.blocks.0_a"));
+    static_assert(!io::detail::is_torch_module_path("") && !io::detail::is_torch_module_path("a..b") &&
+                  !io::detail::is_torch_module_path(".a") && !io::detail::is_torch_module_path("a.") &&
+                  !io::detail::is_torch_module_path("my body") && !io::detail::is_torch_module_path("caf\xc3\xa9"));
+
+    // Declared names come first, even for one part.
+    EXPECT_EQ(names_of(io::torch_tensors<tn::Model<tn::Input<2, 3>, Body>>()), (Names{"body.0.weight", "body.0.bias"}));
+    using Declared = tn::Model<tn::Input<2, 3>, Body, Head, Tail>;
+    EXPECT_EQ(names_of(io::torch_tensors<Declared>()), (Names{"body.0.weight", "body.0.bias", "model.head.0.weight",
+                                                              "model.head.0.bias", "tail.0.weight", "tail.0.bias"}));
+    const Declared model = model_with_values<Declared>(7);
+    EXPECT_TRUE(same_bits(io::parse_safetensors<Declared>(io::safetensors_bytes(model), "declared").span(),
+                          model.parameters()));
+
+    // When a part declares none, no part's name is taken: the other rules name them.
+    EXPECT_EQ(names_of(io::torch_tensors<tn::Model<tn::Input<2, 3>, Body, Undeclared>>()),
+              (Names{"encoder.0.weight", "encoder.0.bias", "decoder.0.weight", "decoder.0.bias"}));
+    try {
+        io::torch_tensors<tn::Model<tn::Input<2, 3>, Body, AlsoBody>>();
+        ADD_FAILURE() << "expected a UsageError";
+    } catch (const tn::UsageError& error) {
+        EXPECT_THAT(error.what(), HasSubstr("the part names (body, body) give two tensors the name body.0."));
+    }
 }
 
 TEST(Safetensors, FloatTensorsRoundTrip) {

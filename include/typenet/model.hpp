@@ -71,6 +71,8 @@ public:
     using output_shape = typename graph::output_shape;
     static constexpr std::size_t layer_count = graph::layer_count;
     static constexpr std::size_t parameter_count = graph::parameter_count;
+    // As given: named parts (Sequential) and single layers.
+    using parts = TypeList<Parts...>;
     static constexpr std::size_t part_count = sizeof...(Parts);
 
     // The layer index where each named part begins; part_bounds[part_count] == layer_count.

@@ -18,6 +18,11 @@ struct Sequential {
     using layers = TypeList<Layers...>;
 };
 
+// A part made with Sequential (struct Encoder : Sequential<...> {}), as
+// opposed to a single layer given as a part of its own.
+template <class Part>
+concept SequentialPart = requires { typename Part::layers; };
+
 namespace detail {
 
 template <class... Lists>
@@ -35,14 +40,12 @@ struct concat<TypeList<As...>, TypeList<Bs...>, Rest...> {
     using type = typename concat<TypeList<As..., Bs...>, Rest...>::type;
 };
 
-// A part given as a single layer is a part of one layer. A type derived from
-// Sequential (struct Encoder : Sequential<...> {}) is a named part.
+// A part given as a single layer is a part of one layer.
 template <class Part>
 struct layers_of {
     using type = TypeList<Part>;
 };
-template <class Part>
-    requires requires { typename Part::layers; }
+template <SequentialPart Part>
 struct layers_of<Part> {
     using type = typename Part::layers;
 };

@@ -11,7 +11,6 @@
 // exchange parameters; its FNV-1a hash is the signature a model file is keyed to.
 // How the layers are grouped into named parts does not enter: it changes no
 // computation.
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -24,14 +23,6 @@
 #include "typenet/type_list.hpp"
 
 namespace typenet::inline TYPENET_ISA_NAMESPACE::io {
-
-// One tensor of a model: a layer's TensorInfo and where it starts in the
-// model's parameters() block (which pads between layers; the tensors do not).
-struct ModelTensor {
-    std::size_t layer;
-    TensorInfo info;
-    std::size_t parameter_offset;
-};
 
 namespace detail {
 
@@ -97,31 +88,5 @@ template <class M>
 constexpr std::uint64_t architecture_signature() {
     return fnv1a_64(detail::architecture_text<M>.view());
 }
-
-namespace detail {
-
-template <class M, std::size_t I, std::size_t Count>
-constexpr void collect_tensors(std::array<ModelTensor, Count>& tensors, std::size_t& next) {
-    using graph = typename M::graph;
-    for (const TensorInfo& info : graph::template bound<I>::tensors)
-        tensors[next++] = {I, info, graph::parameter_offsets[I] + info.offset};
-}
-
-}  // namespace detail
-
-// Every tensor of every layer, in layer order.
-template <class M>
-inline constexpr auto model_tensors = [] {
-    using graph = typename M::graph;
-    constexpr std::size_t count = []<std::size_t... I>(std::index_sequence<I...>) {
-        return (std::size_t{0} + ... + graph::template bound<I>::tensors.size());
-    }(std::make_index_sequence<graph::layer_count>{});
-    std::array<ModelTensor, count> tensors{};
-    std::size_t next = 0;
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-        (detail::collect_tensors<M, I>(tensors, next), ...);
-    }(std::make_index_sequence<graph::layer_count>{});
-    return tensors;
-}();
 
 }  // namespace typenet::io

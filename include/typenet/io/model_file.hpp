@@ -11,32 +11,28 @@
 // architecture (shown beside the expected one, layer by layer).
 #include <algorithm>
 #include <array>
-#include <bit>
-#include <cerrno>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <filesystem>
 #include <functional>
 #include <map>
-#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <utility>
 #include <vector>
 
 #include <fmt/format.h>
-#include <sys/stat.h>  // fstat
-#include <zlib.h>      // crc32
+#include <zlib.h>  // crc32
 
 #include "typenet/error.hpp"
 #include "typenet/instruction_set.hpp"
 #include "typenet/io/architecture.hpp"
-#include "typenet/io/atomic_file.hpp"
-#include "typenet/io/byte_reader.hpp"
+#include "typenet/io/bytes.hpp"
+#include "typenet/io/files.hpp"
+#include "typenet/io/messages.hpp"
+#include "typenet/io/model_tensors.hpp"
 #include "typenet/memory.hpp"
 #include "typenet/optimizers.hpp"  // max_optimizer_step
 
@@ -64,12 +60,6 @@ struct CheckpointInfo {
     std::map<std::string, std::uint64_t, std::less<>> values;
 
     bool operator==(const CheckpointInfo&) const = default;
-};
-
-template <class M>
-concept SavableModel = requires(const M& model) {
-    typename M::graph;
-    { model.parameters() } -> std::same_as<std::span<const float>>;
 };
 
 // How an optimizer's state goes into a checkpoint: the optimizer's name and
@@ -141,35 +131,6 @@ inline std::uint32_t crc32_update(std::uint32_t crc, std::span<const unsigned ch
     }
     return static_cast<std::uint32_t>(value);
 }
-
-template <class UInt>
-std::array<unsigned char, sizeof(UInt)> little_endian(UInt value) {
-    std::array<unsigned char, sizeof(UInt)> bytes{};
-    for (std::size_t i = 0; i < sizeof(UInt); ++i) bytes[i] = static_cast<unsigned char>(value >> (8 * i));
-    return bytes;
-}
-
-class ByteWriter {
-public:
-    explicit ByteWriter(std::size_t capacity) { bytes_.reserve(capacity); }
-    void raw(std::span<const unsigned char> bytes) { bytes_.insert(bytes_.end(), bytes.begin(), bytes.end()); }
-    void u32(std::uint32_t value) { raw(little_endian(value)); }
-    void u64(std::uint64_t value) { raw(little_endian(value)); }
-    void text(std::string_view text) {
-        u32(static_cast<std::uint32_t>(text.size()));
-        raw({reinterpret_cast<const unsigned char*>(text.data()), text.size()});
-    }
-    void floats(std::span<const float> values) {
-        for (const float value : values) u32(std::bit_cast<std::uint32_t>(value));
-    }
-    void patch_u64(std::size_t offset, std::uint64_t value) {
-        std::ranges::copy(little_endian(value), bytes_.begin() + static_cast<std::ptrdiff_t>(offset));
-    }
-    std::vector<unsigned char>& bytes() { return bytes_; }
-
-private:
-    std::vector<unsigned char> bytes_;
-};
 
 struct TensorEntry {
     std::string name;
@@ -304,7 +265,7 @@ inline DataError truncated_start(std::string_view name, std::uint64_t file_size)
 inline bool only_size_field_differs(std::span<const unsigned char> bytes) {
     if (bytes.size() < start_bytes + checksum_bytes) return false;
     std::uint32_t crc = crc32_update(0, bytes.first(size_field_offset));
-    crc = crc32_update(crc, little_endian(std::uint64_t{bytes.size()}));
+    crc = crc32_update(crc, little_endian_bytes(std::uint64_t{bytes.size()}));
     crc = crc32_update(crc, bytes.subspan(start_bytes, bytes.size() - start_bytes - checksum_bytes));
     return crc == load_little_endian<std::uint32_t>(bytes.data() + bytes.size() - checksum_bytes);
 }
@@ -465,12 +426,6 @@ inline void read_checkpoint_fields(ByteReader& reader, const Schema& schema, Con
     }
 }
 
-inline std::string shape_text(std::span<const std::uint64_t> dims) {
-    std::string text;
-    for (const std::uint64_t dim : dims) text += fmt::format("{}{}", text.empty() ? "" : ",", dim);
-    return "(" + text + ")";
-}
-
 inline void read_tensor_table(ByteReader& reader, const Schema& schema) {
     const std::uint32_t count = reader.u32("the number of tensors");
     if (count != schema.tensors.size())
@@ -511,7 +466,7 @@ inline void read_payload(ByteReader& reader, const Schema& schema, Contents& con
         const unsigned char* source = payload.data() + tensor.byte_offset;
         float* target = contents.blocks[tensor.block].data() + tensor.first;
         for (std::size_t i = 0; i < tensor.count; ++i)
-            target[i] = std::bit_cast<float>(load_little_endian<std::uint32_t>(source + i * sizeof(float)));
+            target[i] = load_little_endian_float(source + i * sizeof(float));
     }
 }
 
@@ -531,31 +486,6 @@ inline Contents parse(std::span<const unsigned char> bytes, std::string_view nam
     return contents;
 }
 
-struct FileStart {
-    std::vector<unsigned char> bytes;  // the first `limit` bytes, or all of them
-    std::uint64_t size;
-};
-
-inline FileStart read_file_start(const std::filesystem::path& path, std::uint64_t limit) {
-    const std::string name = path.string();
-    struct Closer {
-        void operator()(std::FILE* file) const noexcept { std::fclose(file); }
-    };
-    const std::unique_ptr<std::FILE, Closer> file(std::fopen(path.c_str(), "rb"));
-    if (file == nullptr) throw data_error(name, "cannot open: " + std::generic_category().message(errno));
-    struct stat status {};
-    if (::fstat(::fileno(file.get()), &status) != 0)
-        throw data_error(name, "cannot read its size: " + std::generic_category().message(errno));
-    if (!S_ISREG(status.st_mode)) throw data_error(name, "not a regular file");
-    const auto size = static_cast<std::uint64_t>(status.st_size);
-    std::vector<unsigned char> bytes(static_cast<std::size_t>(std::min(size, limit)));
-    if (std::fread(bytes.data(), 1, bytes.size(), file.get()) != bytes.size())
-        throw data_error(name, std::ferror(file.get()) != 0
-                                   ? "cannot read: " + std::generic_category().message(errno)
-                                   : std::string("cannot read: the file shrank while it was read"));
-    return {std::move(bytes), size};
-}
-
 inline Contents load(const std::filesystem::path& path, const Schema& schema) {
     const std::string name = path.string();
     const std::uint64_t most = max_file_size(schema);
@@ -572,12 +502,6 @@ inline Contents load(const std::filesystem::path& path, const Schema& schema) {
                                        "{}",
                                        file.size, kind_name(schema.kind),
                                        schema.kind == FileKind::model ? "exactly" : "at most", most));
-}
-
-inline void write_file(const std::filesystem::path& path, std::span<const unsigned char> bytes) {
-    AtomicFile file(path);
-    std::fwrite(bytes.data(), 1, bytes.size(), file.get());
-    file.commit();
 }
 
 template <class M, class State>

@@ -1,43 +1,42 @@
 #pragma once
-// Reading little-endian fields from bytes that may be anything (a damaged
-// file, a fuzzer's input): every read is checked against what is left, so a
-// length field can never make a read run past the end or allocate more than
-// the bytes at hand, and every failure is a DataError naming the source.
+// Little-endian fields in bytes. Reading, from bytes that may be anything (a
+// damaged file, a fuzzer's input): every read is checked against what is
+// left, so a length field can never make a read run past the end or allocate
+// more than the bytes at hand, and every failure is a DataError naming the
+// source. Writing, into a buffer that becomes a file's contents.
+#include <algorithm>
+#include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <span>
-#include <string>
 #include <string_view>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include "typenet/error.hpp"
 #include "typenet/instruction_set.hpp"
+#include "typenet/io/messages.hpp"
 
 namespace typenet::inline TYPENET_ISA_NAMESPACE::io {
-
-// "<name>: <problem>", as every typenet::io error reads.
-[[nodiscard]] inline DataError data_error(std::string_view name, std::string_view problem) {
-    return DataError(fmt::format("{}: {}", name, problem));
-}
-
-// Bytes from a file as they may be quoted in a message: printable ASCII as
-// it is, anything else as \xNN, so a damaged name cannot garble the terminal.
-inline std::string printable(std::string_view bytes) {
-    std::string text;
-    for (const char c : bytes) {
-        const auto byte = static_cast<unsigned char>(c);
-        if (byte >= 0x20 && byte < 0x7f && c != '\\') text += c;
-        else text += fmt::format("\\x{:02x}", byte);
-    }
-    return text;
-}
 
 template <class UInt>
 [[nodiscard]] constexpr UInt load_little_endian(const unsigned char* bytes) {
     UInt value = 0;
     for (std::size_t i = 0; i < sizeof(UInt); ++i) value |= static_cast<UInt>(bytes[i]) << (8 * i);
     return value;
+}
+
+[[nodiscard]] inline float load_little_endian_float(const unsigned char* bytes) {
+    return std::bit_cast<float>(load_little_endian<std::uint32_t>(bytes));
+}
+
+template <class UInt>
+[[nodiscard]] constexpr std::array<unsigned char, sizeof(UInt)> little_endian_bytes(UInt value) {
+    std::array<unsigned char, sizeof(UInt)> bytes{};
+    for (std::size_t i = 0; i < sizeof(UInt); ++i) bytes[i] = static_cast<unsigned char>(value >> (8 * i));
+    return bytes;
 }
 
 class ByteReader {
@@ -74,6 +73,30 @@ private:
     std::span<const unsigned char> bytes_;
     std::string_view name_;
     std::size_t offset_ = 0;
+};
+
+class ByteWriter {
+public:
+    explicit ByteWriter(std::size_t capacity) { bytes_.reserve(capacity); }
+    void raw(std::span<const unsigned char> bytes) { bytes_.insert(bytes_.end(), bytes.begin(), bytes.end()); }
+    void u32(std::uint32_t value) { raw(little_endian_bytes(value)); }
+    void u64(std::uint64_t value) { raw(little_endian_bytes(value)); }
+    // A u32 length, then the text.
+    void text(std::string_view text) {
+        u32(static_cast<std::uint32_t>(text.size()));
+        raw({reinterpret_cast<const unsigned char*>(text.data()), text.size()});
+    }
+    void floats(std::span<const float> values) {
+        for (const float value : values) u32(std::bit_cast<std::uint32_t>(value));
+    }
+    // Overwrites a field written earlier (a size known only at the end).
+    void patch_u64(std::size_t offset, std::uint64_t value) {
+        std::ranges::copy(little_endian_bytes(value), bytes_.begin() + static_cast<std::ptrdiff_t>(offset));
+    }
+    std::vector<unsigned char>& bytes() { return bytes_; }
+
+private:
+    std::vector<unsigned char> bytes_;
 };
 
 }  // namespace typenet::io
