@@ -64,7 +64,7 @@ TEST(TestLayer, ALayerOfTheUsersOwn) {
 }
 
 TEST(TestLayer, CatchesAWrongBackward) {
-    const auto report = test_layer<Scale<100, Mistake::doubled_factor_gradient>, tn::Shape<2, 3>>();
+    const auto report = test_layer<Scale<"1", Mistake::doubled_factor_gradient>, tn::Shape<2, 3>>();
     std::printf("%s\n", report.summary().c_str());
     EXPECT_FALSE(report.passed());
     ASSERT_EQ(report.failures.size(), 1u) << report.summary();
@@ -72,7 +72,7 @@ TEST(TestLayer, CatchesAWrongBackward) {
 }
 
 TEST(TestLayer, CatchesABackwardThatAddsInsteadOfWriting) {
-    const auto report = test_layer<Scale<100, Mistake::adds_to_input_gradient>, tn::Shape<2, 3>>();
+    const auto report = test_layer<Scale<"1", Mistake::adds_to_input_gradient>, tn::Shape<2, 3>>();
     std::printf("%s\n", report.summary().c_str());
     EXPECT_FALSE(report.passed());
     EXPECT_EQ(report.failures.size(), 2u * 6u) << report.summary();  // every input element of both rows

@@ -30,7 +30,7 @@ using tn::testing::Scale;
 // the Linear's module numbering left out (typenet numbers the modules that hold parameters).
 struct Body : tn::Sequential<tn::Dense<4, tn::Tanh>, Scale<>, tn::Dense<6>> {};
 using Net = tn::Model<tn::Input<6>, Body>;
-using NetOtherSetting = tn::Model<tn::Input<6>, tn::Dense<4, tn::Tanh>, Scale<50>, tn::Dense<6>>;
+using NetOtherSetting = tn::Model<tn::Input<6>, tn::Dense<4, tn::Tanh>, Scale<"0.5">, tn::Dense<6>>;
 
 std::vector<float> rows_of(std::size_t rows, std::uint64_t seed) {
     tn::Random random(seed);
@@ -67,7 +67,7 @@ TEST(UserLayer, TrainsInAModel) {
 }
 
 TEST(UserLayer, ItsSettingsKeyTheArchitecture) {
-    EXPECT_NE(io::architecture<Net>().find("1 Scale initial(100/100) (4) -> (4) factor(4)\n"), std::string::npos)
+    EXPECT_NE(io::architecture<Net>().find("1 Scale initial(1) (4) -> (4) factor(4)\n"), std::string::npos)
         << io::architecture<Net>();
     EXPECT_NE(io::architecture_signature<Net>(), io::architecture_signature<NetOtherSetting>());
 }
@@ -113,7 +113,7 @@ TEST(UserLayer, ExportsToSafetensorsAndToAHeader) {
     std::ifstream header(dir / "net.hpp");
     std::stringstream text;
     text << header.rdbuf();
-    EXPECT_NE(text.str().find("Scale initial(100/100)"), std::string::npos);
+    EXPECT_NE(text.str().find("Scale initial(1)"), std::string::npos);
     EXPECT_NE(text.str().find(fmt::format("0x{:016x}ULL", io::architecture_signature<Net>())), std::string::npos);
     fs::remove_all(dir);
 }

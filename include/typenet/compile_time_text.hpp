@@ -4,8 +4,10 @@
 // describe their settings, io to write a model's architecture.
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 
+#include "typenet/decimal.hpp"
 #include "typenet/instruction_set.hpp"
 
 namespace typenet::inline TYPENET_ISA_NAMESPACE {
@@ -25,15 +27,53 @@ struct FixedText {
     constexpr std::string_view view() const { return {chars.data(), size}; }
 };
 
+// The decimal digits of a number, most significant first.
+class Digits {
+public:
+    constexpr explicit Digits(std::uint64_t number) {
+        do {
+            chars_[--first_] = static_cast<char>('0' + number % 10);
+            number /= 10;
+        } while (number != 0);
+    }
+    constexpr std::string_view view() const { return {chars_ + first_, sizeof chars_ - first_}; }
+
+private:
+    char chars_[20]{};
+    std::size_t first_ = sizeof chars_;
+};
+
 template <class Text>
 constexpr void append_number(Text& text, std::size_t number) {
-    char digits[20]{};
-    std::size_t first = sizeof digits;
-    do {
-        digits[--first] = static_cast<char>('0' + number % 10);
-        number /= 10;
-    } while (number != 0);
-    text.append({digits + first, sizeof digits - first});
+    text.append(Digits(number).view());
+}
+
+// "0.25", "-1.5", "300", "1e-12": plain digits for exponents of magnitude up
+// to 9, otherwise the significand and its power of ten.
+template <class Text>
+constexpr void append_decimal(Text& text, Decimal number) {
+    if (number.significand < 0) text.append("-");
+    const Digits digits(number.significand < 0 ? std::uint64_t(-number.significand) : std::uint64_t(number.significand));
+    const std::string_view significant = digits.view();
+    const std::int32_t e = number.exponent;
+    if (e > 9 || e < -9) {
+        text.append(significant);
+        text.append("e");
+        if (e < 0) text.append("-");
+        append_number(text, std::size_t(e < 0 ? -e : e));
+    } else if (e >= 0) {
+        text.append(significant);
+        for (std::int32_t zero = 0; zero < e; ++zero) text.append("0");
+    } else if (std::size_t(-e) >= significant.size()) {
+        text.append("0.");
+        for (std::size_t zero = significant.size(); zero < std::size_t(-e); ++zero) text.append("0");
+        text.append(significant);
+    } else {
+        const std::size_t whole = significant.size() - std::size_t(-e);
+        text.append(significant.substr(0, whole));
+        text.append(".");
+        text.append(significant.substr(whole));
+    }
 }
 
 // "(28,28,1)": the first rank of dims.

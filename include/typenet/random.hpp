@@ -46,7 +46,10 @@ public:
 
     // Uniform in [0, 1) with 24 random bits: every value is exact in float.
     float uniform() { return static_cast<float>(next() >> 40) * 0x1.0p-24f; }
-    float uniform(float low, float high) { return low + (high - low) * uniform(); }
+    // Fused, always: a compiler may fuse low + (high - low) * u where the
+    // target has FMA and not elsewhere, and a seed must give the same weights
+    // in every build.
+    float uniform(float low, float high) { return std::fma(high - low, uniform(), low); }
 
     // Uniform integer in [0, bound) without modulo bias (Lemire's method).
     std::uint64_t below(std::uint64_t bound) {

@@ -1,6 +1,7 @@
 #pragma once
 // The public API of typenet: include this one header.
 #include "typenet/activations.hpp"
+#include "typenet/decimal.hpp"
 #include "typenet/error.hpp"
 #include "typenet/fit.hpp"
 #include "typenet/layers/conv2d.hpp"

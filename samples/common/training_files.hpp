@@ -7,6 +7,7 @@
 #include <bit>
 #include <filesystem>
 #include <string>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -81,8 +82,10 @@ public:
             info.epochs = record.epoch;
             info.seed = seed_;
             store_history(info, history);
-            typenet::io::save_checkpoint(flags_.out / "checkpoint.tnm", trainer_.model(), trainer_.optimizer_state(),
-                                         info);
+            // Through the const trainer: saving reads the state, and the writable
+            // accessor would make the next step check its update the slow way.
+            typenet::io::save_checkpoint(flags_.out / "checkpoint.tnm", trainer_.model(),
+                                         std::as_const(trainer_).optimizer_state(), info);
         };
         return options;
     }

@@ -2,9 +2,10 @@
 // A layer of a user's own, as a user would write it, with nothing in the
 // library changed for it: y = x * factor[c] over the last axis, one trained
 // factor per channel. PyTorch: a module with a parameter `weight` of shape
-// (channels,). Its setting, the factors' first value in hundredths, goes into
-// the architecture words, so models that differ in it have different
-// model-file keys. Mistake makes its backward wrong on purpose, for the tests
+// (channels,). Its setting, the factors' first value, is a real number written
+// as the library's own settings are (Scale<"0.5">) and goes into the
+// architecture words, so models that differ in it have different model-file
+// keys. Mistake makes its backward wrong on purpose, for the tests
 // of test_layer itself.
 #include <algorithm>
 #include <array>
@@ -16,7 +17,7 @@ namespace typenet::testing {
 
 enum class Mistake { none, doubled_factor_gradient, adds_to_input_gradient };
 
-template <std::size_t InitialHundredths = 100, Mistake mistake = Mistake::none>
+template <Decimal Initial = "1", Mistake mistake = Mistake::none>
 struct Scale {
     template <class Index, class In>
     struct input_check {
@@ -34,11 +35,11 @@ struct Scale {
         template <class Text>
         static constexpr void describe_settings(Text& text) {
             text.append("initial(");
-            append_number(text, InitialHundredths);
-            text.append("/100)");
+            append_decimal(text, Initial);
+            text.append(")");
         }
         static void initialize(float* params, Random&) {
-            std::fill_n(params, channels, float(InitialHundredths) / 100.0f);
+            std::fill_n(params, channels, Initial.value_as_float());
         }
         template <class Arch>
         static void forward(const float* params, const float* x, float* y, std::size_t rows, float*) {
