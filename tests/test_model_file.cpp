@@ -281,14 +281,13 @@ TEST_F(ModelFileTest, LayoutIsAsDocumented) {
     const Bytes magic{0x89, 'T', 'N', 'M', '\r', '\n', 0x1a, '\n'};
     ASSERT_TRUE(std::equal(magic.begin(), magic.end(), bytes.begin()));
     field.skip(8);
-    EXPECT_EQ(field.u32(), 1u);                                        // format version
+    EXPECT_EQ(field.u32(), 2u);                                        // format version
     EXPECT_EQ(field.u32(), 1u);                                        // kind: a model
     EXPECT_EQ(field.u64(), bytes.size());                              // the file's size
     EXPECT_EQ(field.u64(), io::architecture_signature<Dense>());       // signature
     const std::string architecture = field.text();
     EXPECT_EQ(architecture, io::architecture<Dense>());
     EXPECT_EQ(io::fnv1a_64(architecture), io::architecture_signature<Dense>());
-    EXPECT_EQ(field.u32(), 1u);                                        // dtype: float32 little-endian
     ASSERT_EQ(field.u32(), 4u);                                        // tensors
     struct Entry {
         std::string name;
@@ -298,6 +297,7 @@ TEST_F(ModelFileTest, LayoutIsAsDocumented) {
     std::vector<Entry> entries;
     for (int t = 0; t < 4; ++t) {
         Entry entry{field.text(), {}, 0, 0};
+        EXPECT_EQ(field.u32(), 1u);  // dtype: float32, little-endian
         const std::uint32_t rank = field.u32();
         for (std::uint32_t d = 0; d < rank; ++d) entry.dims.push_back(field.u64());
         entry.offset = field.u64();
@@ -433,8 +433,8 @@ TEST_F(ModelFileTest, CheckpointStepCountOutsideItsRangeIsRefused) {
     }
     state.step = 9;
     const Bytes good = io::checkpoint_file_bytes(model, state, {});
-    // After the dtype: the optimizer's name ("adam", after its length), then the step count.
-    const std::size_t step_field = 36 + io::architecture<Small>().size() + 4 + 4 + 4;
+    // After the architecture: the optimizer's name ("adam", after its length), then the step count.
+    const std::size_t step_field = 36 + io::architecture<Small>().size() + 4 + 4;
     FieldReader reader(good);
     reader.skip(step_field);
     ASSERT_EQ(reader.u64(), 9u);
@@ -567,11 +567,11 @@ TEST_F(ModelFileTest, WrongMagicIsNotAModelFile) {
 TEST_F(ModelFileTest, NewerVersionIsRefusedWithoutReadingFurther) {
     Small model(36);
     Bytes bytes = io::model_file_bytes(model);
-    put_u32(bytes, 8, 2);
+    put_u32(bytes, 8, 3);
     bytes.resize(40);  // a newer version may lay out everything after its number differently
     EXPECT_THAT(load_failure("newer.tnm", bytes, model),
-                HasSubstr("unsupported format version 2: this build of typenet reads version 1; a newer typenet "
-                          "wrote the file"));
+                HasSubstr("unsupported format version 3: this build of typenet reads versions 1 to 2; a newer "
+                          "typenet wrote the file"));
 }
 
 TEST_F(ModelFileTest, AppendedBytesAreRefused) {
@@ -584,7 +584,7 @@ TEST_F(ModelFileTest, AppendedBytesAreRefused) {
 TEST_F(ModelFileTest, FieldsThatPassTheChecksumAreStillChecked) {
     Small model(38);
     const Bytes good = io::model_file_bytes(model);
-    const std::size_t dtype = 36 + io::architecture<Small>().size();
+    const std::size_t count = 36 + io::architecture<Small>().size();
     const auto edited = [&](std::size_t offset, std::uint32_t value) {
         Bytes bytes = good;
         put_u32(bytes, offset, value);
@@ -592,11 +592,15 @@ TEST_F(ModelFileTest, FieldsThatPassTheChecksumAreStillChecked) {
         return bytes;
     };
     EXPECT_THAT(load_failure("kind.tnm", edited(12, 7), model), HasSubstr("unknown kind 7"));
-    EXPECT_THAT(load_failure("dtype.tnm", edited(dtype, 2), model), HasSubstr("unsupported dtype 2"));
-    EXPECT_THAT(load_failure("count.tnm", edited(dtype + 4, 5), model),
+    EXPECT_THAT(load_failure("count.tnm", edited(count, 5), model),
                 HasSubstr("malformed: the file lists 5 tensors where this architecture has 4"));
-    // The first tensor's first dimension, after its name "layers.0.kernel" and its rank.
-    EXPECT_THAT(load_failure("dims.tnm", edited(dtype + 8 + 4 + 15 + 4, 4), model),
+    // The first tensor's dtype, after its name "layers.0.kernel"; then its rank and first dimension.
+    const std::size_t dtype = count + 4 + 4 + 15;
+    EXPECT_THAT(load_failure("dtype.tnm", edited(dtype, 2), model),
+                HasSubstr("tensor layers.0.kernel holds int64 where this model holds float32"));
+    EXPECT_THAT(load_failure("unknown-dtype.tnm", edited(dtype, 9), model),
+                HasSubstr("malformed: tensor layers.0.kernel has dtype 9, which format version 2 does not know"));
+    EXPECT_THAT(load_failure("dims.tnm", edited(dtype + 4 + 4, 4), model),
                 HasSubstr("malformed: tensor layers.0.kernel has shape (4,4) where (3,4) is expected"));
     Bytes signature = good;
     signature[24] ^= 1;
@@ -656,7 +660,7 @@ TEST_F(ModelFileTest, FileTooLargeForTheModelStillNamesItsArchitecture) {
     reseal(padded);
     EXPECT_THAT(load_failure("resealed.tnm", padded, model),
                 HasSubstr("too large: the file holds 3145728 bytes, but a model file of this architecture holds "
-                          "exactly 405216"));
+                          "exactly 405228"));
 }
 
 TEST_F(ModelFileTest, MissingFileAndDirectoryAreDataErrors) {

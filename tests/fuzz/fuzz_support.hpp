@@ -50,6 +50,13 @@ inline void require(bool holds, std::string_view what) {
     }
 }
 
+// The format version of an accepted model file or checkpoint: a reader
+// accepts the first version too, which no writer writes any more, so an
+// accepted version-1 file is checked by what it holds, not by its bytes.
+inline bool is_version_1(std::span<const unsigned char> bytes) {
+    return bytes.size() >= 12 && bytes[8] == 1 && bytes[9] == 0 && bytes[10] == 0 && bytes[11] == 0;
+}
+
 // A directory that only this process writes, removed when the process exits
 // normally. It lies in TMPDIR (tools/run-fuzzers.sh points that into the
 // build directory, so that a crashed run leaves nothing in /tmp).

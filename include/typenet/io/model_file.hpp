@@ -41,14 +41,20 @@ namespace typenet::inline TYPENET_ISA_NAMESPACE::io {
 // PNG's design: a high byte catches 7-bit transfers, \r\n and \n catch
 // line-ending conversions, and \x1a stops a DOS `type`.
 inline constexpr std::array<unsigned char, 8> model_file_magic{0x89, 'T', 'N', 'M', '\r', '\n', 0x1a, '\n'};
-inline constexpr std::uint32_t model_file_version = 1;
-inline constexpr std::uint32_t dtype_float32_little_endian = 1;
+// What this typenet writes. It reads every version since the first: version
+// 1 had one dtype for every tensor, version 2 gives each tensor its own (for
+// state that is not a float, such as a counter).
+inline constexpr std::uint32_t model_file_version = 2;
+inline constexpr std::uint32_t first_model_file_version = 1;
+
+// A tensor's element type, little-endian.
+enum class Dtype : std::uint32_t { float32 = 1, int64 = 2 };
 
 enum class FileKind : std::uint32_t { model = 1, checkpoint = 2 };
 
 // What a reader believes of a file's own claims, at most.
 inline constexpr std::uint64_t max_architecture_text_bytes = std::uint64_t{1} << 20;
-inline constexpr std::size_t max_checkpoint_values = 1024;
+inline constexpr std::size_t max_checkpoint_values = 65536;  // a history of 5 columns for 13,000 epochs
 inline constexpr std::size_t max_value_name_bytes = 255;
 
 // Where training stands, beside the optimizer's state. `values` holds
@@ -134,6 +140,7 @@ inline std::uint32_t crc32_update(std::uint32_t crc, std::span<const unsigned ch
 
 struct TensorEntry {
     std::string name;
+    Dtype dtype;
     std::size_t rank;
     std::array<std::uint64_t, 4> dims;
     std::size_t block;           // 0: the parameters; 1, 2, ...: the optimizer's slots
@@ -163,7 +170,7 @@ Schema schema_for(FileKind kind, std::string_view optimizer, std::span<const std
     const auto add_block = [&](std::size_t block, std::string_view prefix) {
         for (const ModelTensor& tensor : model_tensors<M>) {
             TensorEntry entry{fmt::format("{}layers.{}.{}", prefix, tensor.layer, tensor.info.name),
-                              tensor.info.rank, {}, block, tensor.parameter_offset, tensor.info.size(),
+                              Dtype::float32, tensor.info.rank, {}, block, tensor.parameter_offset, tensor.info.size(),
                               schema.payload_bytes};
             std::ranges::copy(tensor.info.dims, entry.dims.begin());
             schema.payload_bytes += entry.byte_length();
@@ -191,11 +198,12 @@ Schema checkpoint_schema() {
 
 // The most bytes a file that fits the schema can hold: exactly that many for a model file.
 inline std::uint64_t max_file_size(const Schema& schema) {
-    std::uint64_t size = header_bytes + schema.architecture.size() + 4;
+    std::uint64_t size = header_bytes + schema.architecture.size();
     if (schema.kind == FileKind::checkpoint)
         size += 4 + schema.optimizer.size() + 3 * 8 + 4 + max_checkpoint_values * (4 + max_value_name_bytes + 8);
     size += 4;
-    for (const TensorEntry& tensor : schema.tensors) size += 4 + tensor.name.size() + 4 + 8 * tensor.rank + 8 + 8;
+    for (const TensorEntry& tensor : schema.tensors)
+        size += 4 + tensor.name.size() + 4 + 4 + 8 * tensor.rank + 8 + 8;
     return size + 8 + schema.payload_bytes + checksum_bytes;
 }
 
@@ -220,7 +228,6 @@ inline std::vector<unsigned char> encode(const Schema& schema, std::span<const s
     out.u64(0);  // the file's size, once known
     out.u64(fnv1a_64(schema.architecture));
     out.text(schema.architecture);
-    out.u32(dtype_float32_little_endian);
     if (schema.kind == FileKind::checkpoint) {
         out.text(schema.optimizer);
         out.u64(static_cast<std::uint64_t>(optimizer_step));
@@ -235,6 +242,7 @@ inline std::vector<unsigned char> encode(const Schema& schema, std::span<const s
     out.u32(static_cast<std::uint32_t>(schema.tensors.size()));
     for (const TensorEntry& tensor : schema.tensors) {
         out.text(tensor.name);
+        out.u32(static_cast<std::uint32_t>(tensor.dtype));
         out.u32(static_cast<std::uint32_t>(tensor.rank));
         for (std::size_t d = 0; d < tensor.rank; ++d) out.u64(tensor.dims[d]);
         out.u64(tensor.byte_offset);
@@ -270,11 +278,17 @@ inline bool only_size_field_differs(std::span<const unsigned char> bytes) {
     return crc == load_little_endian<std::uint32_t>(bytes.data() + bytes.size() - checksum_bytes);
 }
 
+// The two fields after the magic: how to read the rest, and what it is.
+struct VersionAndKind {
+    std::uint32_t version;
+    std::uint32_t kind;
+};
+
 // Checks the magic, the version and the size field against the size of the
 // file, of which `bytes` holds the first bytes (all of them, or at least the
-// start); returns the kind. The version comes before all else after the
-// magic: a newer version may lay out everything after it differently.
-inline std::uint32_t check_start(std::span<const unsigned char> bytes, std::uint64_t file_size,
+// start). The version comes before all else after the magic: a newer version
+// may lay out everything after it differently.
+inline VersionAndKind check_start(std::span<const unsigned char> bytes, std::uint64_t file_size,
                                  std::string_view name) {
     if (file_size == 0) throw data_error(name, "the file is empty: it is not a typenet model file");
     const auto magic = bytes.first(std::min(bytes.size(), model_file_magic.size()));
@@ -290,10 +304,10 @@ inline std::uint32_t check_start(std::span<const unsigned char> bytes, std::uint
     }
     if (file_size < kind_offset) throw truncated_start(name, file_size);
     const auto version = load_little_endian<std::uint32_t>(bytes.data() + version_offset);
-    if (version != model_file_version) {
-        throw data_error(name, fmt::format("unsupported format version {}: this build of typenet reads version "
-                                           "{}{}",
-                                           version, model_file_version,
+    if (version < first_model_file_version || version > model_file_version) {
+        throw data_error(name, fmt::format("unsupported format version {}: this build of typenet reads versions "
+                                           "{} to {}{}",
+                                           version, first_model_file_version, model_file_version,
                                            version > model_file_version ? "; a newer typenet wrote the file"
                                                                         : ", and no typenet writes version 0"));
     }
@@ -311,7 +325,7 @@ inline std::uint32_t check_start(std::span<const unsigned char> bytes, std::uint
                                            "as its header says, but holds {}",
                                            file_size - declared, declared, file_size));
     }
-    return load_little_endian<std::uint32_t>(bytes.data() + kind_offset);
+    return {version, load_little_endian<std::uint32_t>(bytes.data() + kind_offset)};
 }
 
 inline void check_checksum(std::span<const unsigned char> bytes, std::string_view name) {
@@ -357,13 +371,14 @@ inline std::string architecture_difference(std::string_view in_file, std::string
     return message;
 }
 
-// Kind, signature, architecture and dtype, from just after the start: what
-// decides whether the file is meant for this model at all.
-inline void check_identity(ByteReader& reader, std::uint32_t kind, const Schema& schema) {
+// Kind, signature, architecture (and in version 1 the dtype), from just
+// after the start: what decides whether the file is meant for this model.
+inline void check_identity(ByteReader& reader, VersionAndKind start, const Schema& schema) {
+    const std::uint32_t kind = start.kind;
     if (kind != static_cast<std::uint32_t>(FileKind::model) && kind != static_cast<std::uint32_t>(FileKind::checkpoint))
         throw reader.error(fmt::format("unknown kind {}: format version {} knows 1 (a model file) and 2 (a "
                                        "checkpoint)",
-                                       kind, model_file_version));
+                                       kind, start.version));
     if (kind != static_cast<std::uint32_t>(schema.kind))
         throw reader.error(schema.kind == FileKind::model
                                ? "a checkpoint, not a model file: load it with load_checkpoint"
@@ -381,11 +396,21 @@ inline void check_identity(ByteReader& reader, std::uint32_t kind, const Schema&
                                        signature, fnv1a_64(architecture)));
     if (architecture != schema.architecture)
         throw reader.error(architecture_difference(architecture, schema.architecture));
-    const std::uint32_t dtype = reader.u32("the dtype");
-    if (dtype != dtype_float32_little_endian)
-        throw reader.error(fmt::format("unsupported dtype {}: this build of typenet reads {} (float32, "
-                                       "little-endian)",
-                                       dtype, dtype_float32_little_endian));
+    if (start.version == 1) {
+        const std::uint32_t dtype = reader.u32("the dtype");
+        if (dtype != static_cast<std::uint32_t>(Dtype::float32))
+            throw reader.error(fmt::format("unsupported dtype {}: format version 1 knows only {} (float32, "
+                                           "little-endian)",
+                                           dtype, static_cast<std::uint32_t>(Dtype::float32)));
+    }
+}
+
+inline std::string_view dtype_name(std::uint32_t dtype) {
+    switch (dtype) {
+        case static_cast<std::uint32_t>(Dtype::float32): return "float32";
+        case static_cast<std::uint32_t>(Dtype::int64): return "int64";
+        default: return {};
+    }
 }
 
 // What a file holds once parsed: one block of floats per schema block, laid
@@ -426,7 +451,7 @@ inline void read_checkpoint_fields(ByteReader& reader, const Schema& schema, Con
     }
 }
 
-inline void read_tensor_table(ByteReader& reader, const Schema& schema) {
+inline void read_tensor_table(ByteReader& reader, std::uint32_t version, const Schema& schema) {
     const std::uint32_t count = reader.u32("the number of tensors");
     if (count != schema.tensors.size())
         throw reader.error(fmt::format("malformed: the file lists {} tensors where this architecture has {}", count,
@@ -436,6 +461,17 @@ inline void read_tensor_table(ByteReader& reader, const Schema& schema) {
         if (name != expected.name)
             throw reader.error(fmt::format("malformed: tensor \"{}\" is listed where \"{}\" should be",
                                            printable(name), expected.name));
+        if (version >= 2) {
+            const std::uint32_t dtype = reader.u32("a tensor's dtype");
+            if (dtype_name(dtype).empty())
+                throw reader.error(fmt::format("malformed: tensor {} has dtype {}, which format version {} does not "
+                                               "know (1 is float32, 2 int64)",
+                                               name, dtype, version));
+            if (dtype != static_cast<std::uint32_t>(expected.dtype))
+                throw reader.error(fmt::format("tensor {} holds {} where this model holds {}", name,
+                                               dtype_name(dtype),
+                                               dtype_name(static_cast<std::uint32_t>(expected.dtype))));
+        }
         const std::uint32_t rank = reader.u32("a tensor's rank");
         if (rank != expected.rank)
             throw reader.error(fmt::format("malformed: tensor {} has rank {} where {} is expected", name, rank,
@@ -471,14 +507,14 @@ inline void read_payload(ByteReader& reader, const Schema& schema, Contents& con
 }
 
 inline Contents parse(std::span<const unsigned char> bytes, std::string_view name, const Schema& schema) {
-    const std::uint32_t kind = check_start(bytes, bytes.size(), name);
+    const VersionAndKind start = check_start(bytes, bytes.size(), name);
     check_checksum(bytes, name);
     ByteReader reader(bytes.first(bytes.size() - checksum_bytes), name);
     reader.take(start_bytes, "the start");
-    check_identity(reader, kind, schema);
+    check_identity(reader, start, schema);
     Contents contents{std::vector<AlignedFloats>(schema.block_count, AlignedFloats(schema.block_floats)), 0, {}};
     if (schema.kind == FileKind::checkpoint) read_checkpoint_fields(reader, schema, contents);
-    read_tensor_table(reader, schema);
+    read_tensor_table(reader, start.version, schema);
     read_payload(reader, schema, contents);
     if (reader.remaining() != 0)
         throw reader.error(fmt::format("malformed: {} unexpected bytes between the payload and the checksum",
@@ -494,10 +530,10 @@ inline Contents load(const std::filesystem::path& path, const Schema& schema) {
     const std::uint64_t limit = std::max(most, header_bytes + max_architecture_text_bytes);
     const FileStart file = read_file_start(path, limit);
     if (file.size <= limit) return parse(file.bytes, name, schema);
-    const std::uint32_t kind = check_start(file.bytes, file.size, name);
+    const VersionAndKind start = check_start(file.bytes, file.size, name);
     ByteReader reader(file.bytes, name);
     reader.take(start_bytes, "the start");
-    check_identity(reader, kind, schema);
+    check_identity(reader, start, schema);
     throw data_error(name, fmt::format("too large: the file holds {} bytes, but a {} of this architecture holds {} "
                                        "{}",
                                        file.size, kind_name(schema.kind),
