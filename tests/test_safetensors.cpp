@@ -294,6 +294,13 @@ TEST(Safetensors, DefaultPartNamesFollowTheModelsParts) {
     EXPECT_EQ(names_of(io::torch_tensors<ThreeParts>()),
               (Names{"0.0.weight", "0.0.bias", "0.1.weight", "0.1.bias", "2.0.weight", "2.0.bias"}));
 
+    // A single layer among three or more parts is a module of its own, as nn.Sequential(encoder, nn.Linear, decoder).
+    using LayerBetweenParts = tn::Model<tn::Input<3>, tn::Sequential<tn::Dense<4, tn::ReLU>>, tn::Dense<5>,
+                                        tn::Sequential<tn::Dense<2>, tn::Dense<3>>>;
+    EXPECT_EQ(names_of(io::torch_tensors<LayerBetweenParts>()),
+              (Names{"0.0.weight", "0.0.bias", "1.weight", "1.bias", "2.0.weight", "2.0.bias", "2.1.weight",
+                     "2.1.bias"}));
+
     // Every function takes the same defaults.
     const ThreeParts model = model_with_values<ThreeParts>(6);
     const Bytes bytes = io::safetensors_bytes(model);

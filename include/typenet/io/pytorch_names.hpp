@@ -120,10 +120,12 @@ constexpr bool has_valid_part_names() {
 
 // A module of the PyTorch network: its path in the state_dict ("" for the
 // network itself) and where its layers end (they begin where the previous
-// module's end). Inside it, the layers with parameters are numbered 0, 1, ...
+// module's end). Inside an nn.Sequential the layers with parameters are
+// numbered 0, 1, ...; a module that is one layer holds its tensors itself.
 struct TorchModule {
     std::string path;
     std::size_t end_layer;
+    bool is_one_layer = false;
 };
 
 // One module for each part, part p's at path_of(p).
@@ -146,8 +148,11 @@ std::vector<TorchModule> default_modules() {
             return std::vector<TorchModule>{{"", M::layer_count}};  // one nn.Sequential
         } else if constexpr (sizeof...(Parts) == 2) {
             return part_modules<M>([](std::size_t part) { return encoder_decoder_parts[part]; });
-        } else {  // an nn.Sequential of nn.Sequentials
-            return part_modules<M>([](std::size_t part) { return std::to_string(part); });
+        } else {  // an nn.Sequential of the parts: a named part an nn.Sequential in it, a single layer a module
+            constexpr std::array<bool, sizeof...(Parts)> is_one_layer{!SequentialPart<Parts>...};
+            std::vector<TorchModule> modules = part_modules<M>([](std::size_t part) { return std::to_string(part); });
+            for (std::size_t part = 0; part < modules.size(); ++part) modules[part].is_one_layer = is_one_layer[part];
+            return modules;
         }
     }(typename M::parts{});
 }
@@ -194,8 +199,9 @@ std::vector<TorchTensor> torch_tensors_in(std::span<const TorchModule> modules) 
         }
         const std::size_t rank = tensor.info.rank;
         const std::string& path = modules[module].path;
-        TorchTensor torch{path.empty() ? fmt::format("{}.{}", number, tensor.info.torch_name)
-                                       : fmt::format("{}.{}.{}", path, number, tensor.info.torch_name),
+        TorchTensor torch{modules[module].is_one_layer ? fmt::format("{}.{}", path, tensor.info.torch_name)
+                          : path.empty()               ? fmt::format("{}.{}", number, tensor.info.torch_name)
+                                                       : fmt::format("{}.{}.{}", path, number, tensor.info.torch_name),
                           rank, {}, {0, 1, 2, 3}, tensor};
         if (tensor.info.torch_axes == TorchAxes::channels_first && rank >= 2) torch.axes = {rank - 1, rank - 2, 0, 1};
         for (std::size_t axis = 0; axis < rank; ++axis) torch.dims[axis] = tensor.info.dims[torch.axes[axis]];
@@ -224,7 +230,8 @@ std::vector<TorchTensor> torch_tensors_in(std::span<const TorchModule> modules) 
 // - every part declares a torch_name: those names;
 // - one part, or only single layers as parts: one nn.Sequential, no prefix ("0.weight");
 // - two parts: "encoder" and "decoder" (encoder_decoder_parts);
-// - three or more: an nn.Sequential of nn.Sequentials, numbered ("2.0.weight").
+// - three or more: an nn.Sequential of the parts, numbered: a named part an
+//   nn.Sequential in it ("2.0.weight"), a single layer a module ("1.weight").
 template <PartedModel M>
 std::vector<TorchTensor> torch_tensors() {
     return detail::torch_tensors_in<M>(detail::default_modules<M>());
