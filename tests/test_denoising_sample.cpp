@@ -35,11 +35,12 @@ constexpr int exit_data_error = 1, exit_usage_error = 2;
 // What the last line of a successful run must be.
 const std::regex val_loss_line(R"(val_loss: \d\.\d{5})");
 
-// denoised.png: rows of 10 images (original, noisy, reconstruction), each
-// 28x28 scaled 4 times, with a gap of 4 pixels around every image.
-constexpr std::uint32_t figure_columns = 10, figure_rows = 3, cell = 28 * 4, gap = 4;
-constexpr std::uint32_t figure_width = figure_columns * (cell + gap) + gap;  // 1164
-constexpr std::uint32_t figure_height = figure_rows * (cell + gap) + gap;    // 352
+// denoised.png: a title band of 30 pixels, then rows of 10 images (original,
+// noisy, reconstruction), each 28x28 scaled 4 times under a title line of 14
+// pixels and 4 more, with a gap of 4 pixels around every image.
+constexpr std::uint32_t figure_columns = 10, figure_rows = 3, cell = 28 * 4, gap = 4, title = 30, image_title = 18;
+constexpr std::uint32_t figure_width = figure_columns * (cell + gap) + gap;                    // 1164
+constexpr std::uint32_t figure_height = title + gap + figure_rows * (image_title + cell + gap);  // 436
 
 // 256 training and 128 test images: an epoch of this model on them takes well under a second.
 const typenet::testing::FashionMnist& small_data() {

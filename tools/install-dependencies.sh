@@ -8,6 +8,9 @@ set -euo pipefail
 main_packages=(
   g++ cmake make pkg-config
   libxsimd-dev libfmt-dev zlib1g-dev libpng-dev libcli11-dev nlohmann-json3-dev
+  # The samples' figures: PLplot, its cairo driver (PNG and SVG), and the
+  # font their text is set in, named so that every machine draws the same bytes.
+  libplplot-dev plplot-driver-cairo fonts-dejavu-core
   dataset-fashion-mnist
 )
 test_packages=(

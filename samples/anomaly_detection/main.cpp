@@ -25,16 +25,15 @@
 #include <numeric>
 #include <span>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "common/plot.hpp"
 #include "common/sample_cli.hpp"
 #include "notebook_models.hpp"
 #include "typenet/io/csv.hpp"
-#include "typenet/io/png.hpp"
 #include "typenet/metrics.hpp"
 #include "typenet/typenet.hpp"
 
@@ -188,95 +187,17 @@ Result run_experiment(const Experiment& experiment, const samples::TrainingFlags
 
 // errors.png --------------------------------------------------------------
 
-// A 3x5 pixel font for the figure's few words and numbers: five rows of three
-// bits a glyph, the high bit on the left. Other characters are left blank.
-constexpr std::string_view font_characters = "0123456789.ADEHILMNORST";
-constexpr std::uint8_t font_rows[][5] = {
-    {7, 5, 5, 5, 7}, {2, 6, 2, 2, 7}, {7, 1, 7, 4, 7}, {7, 1, 7, 1, 7}, {5, 5, 7, 1, 1}, {7, 4, 7, 1, 7},
-    {7, 4, 7, 5, 7}, {7, 1, 1, 1, 1}, {7, 5, 7, 5, 7}, {7, 5, 7, 1, 7}, {0, 0, 0, 0, 2}, {2, 5, 7, 5, 5},
-    {6, 5, 5, 5, 6}, {7, 4, 6, 4, 7}, {5, 5, 7, 5, 5}, {7, 2, 2, 2, 7}, {4, 4, 4, 4, 7}, {5, 7, 7, 5, 5},
-    {6, 5, 5, 5, 5}, {2, 5, 5, 5, 2}, {6, 5, 6, 5, 5}, {3, 4, 2, 1, 6}, {7, 2, 2, 2, 2}};
-static_assert(std::size(font_rows) == font_characters.size());
-constexpr std::size_t text_scale = 2, glyph_advance = 4 * text_scale, text_height = 5 * text_scale;
-
-void fill(tn::io::GrayImage& canvas, std::size_t x, std::size_t y, std::size_t width, std::size_t height, float value) {
-    for (std::size_t row = y; row < std::min(y + height, canvas.height); ++row)
-        for (std::size_t column = x; column < std::min(x + width, canvas.width); ++column)
-            canvas.pixels[row * canvas.width + column] = value;
-}
-
-// Upper-case text with its top-left corner at (x, y).
-void draw_text(tn::io::GrayImage& canvas, std::string_view text, std::size_t x, std::size_t y) {
-    for (const char character : text) {
-        if (const auto glyph = font_characters.find(character); glyph != std::string_view::npos)
-            for (std::size_t row = 0; row < 5; ++row)
-                for (std::size_t bit = 0; bit < 3; ++bit)
-                    if (font_rows[glyph][row] >> (2 - bit) & 1)
-                        fill(canvas, x + bit * text_scale, y + row * text_scale, text_scale, text_scale, 0.0f);
-        x += glyph_advance;
-    }
-}
-
-// The error below which a share `fraction` of the errors lies (nearest rank).
-double quantile(std::vector<double> errors, double fraction) {
-    const auto rank = static_cast<std::size_t>(fraction * static_cast<double>(errors.size() - 1));
-    std::nth_element(errors.begin(), errors.begin() + static_cast<std::ptrdiff_t>(rank), errors.end());
-    return errors[rank];
-}
-
-// Histograms of the test examples' errors on one axis: normal above,
-// anomalous below, each scaled to its own tallest bar (there are often far
-// more of one kind), and the threshold a black line across both. The axis
-// spans the 0.5th to the 99.5th percentile of the errors (and the threshold),
-// so that a few extreme errors do not squeeze the rest into one bar; the
-// errors beyond are counted in the bars at its ends.
-tn::io::GrayImage error_histograms(const Result& result) {
-    constexpr std::size_t bins = 64, bar = 10, margin = 24, plot_width = bins * bar;
-    constexpr std::size_t panel_height = 150, caption = text_height + 8, panel_gap = 16;
-    std::vector<double> all = result.normal_errors;
-    all.insert(all.end(), result.anomalous_errors.begin(), result.anomalous_errors.end());
-    const double low = std::min(quantile(all, 0.005), result.threshold);
-    const double high = std::max(quantile(all, 0.995), result.threshold);
-    // A margin of 5% each side; never none, so that equal errors still make an axis.
-    const double pad = 0.05 * (high - low) + 1e-9;
-    const double axis_start = std::max(0.0, low - pad), axis_end = high + pad;
-    const auto position = [&](double error) {
-        return std::clamp((error - axis_start) / (axis_end - axis_start), 0.0, 1.0);
-    };
-    const auto bin_of = [&](double error) {
-        return std::min(bins - 1, static_cast<std::size_t>(position(error) * bins));
-    };
-
-    const std::size_t width = plot_width + 2 * margin;
-    const std::size_t first_panel = margin + caption, second_panel = first_panel + panel_height + panel_gap + caption;
-    const std::size_t height = second_panel + panel_height + caption + margin;
-    auto canvas = tn::io::make_canvas(width, height, 1.0f);
-
-    const auto draw_panel = [&](std::span<const double> errors, std::string_view name, std::size_t top) {
-        std::vector<std::size_t> counts(bins, 0);
-        for (const double error : errors) ++counts[bin_of(error)];
-        const std::size_t tallest = std::max<std::size_t>(1, *std::max_element(counts.begin(), counts.end()));
-        for (std::size_t b = 0; b < bins; ++b) {
-            const std::size_t bar_height = (counts[b] * panel_height + tallest - 1) / tallest;
-            fill(canvas, margin + b * bar, top + panel_height - bar_height, bar - 1, bar_height, 0.6f);
-        }
-        fill(canvas, margin, top + panel_height, plot_width, 1, 0.0f);
-        draw_text(canvas, fmt::format("{} {}", name, errors.size()), margin, top - caption);
-    };
-    draw_panel(result.normal_errors, "NORMAL", first_panel);
-    draw_panel(result.anomalous_errors, "ANOMALIES", second_panel);
-
-    const auto line_x = margin + static_cast<std::size_t>(position(result.threshold) * (plot_width - 2));
-    fill(canvas, line_x, first_panel, 2, second_panel + panel_height - first_panel, 0.0f);
-    const std::string label = fmt::format("THRESHOLD {:.4f}", result.threshold);
-    const std::size_t label_width = label.size() * glyph_advance;
-    draw_text(canvas, label, line_x + 6 + label_width <= width - margin ? line_x + 6 : line_x - 4 - label_width,
-              first_panel + 4);
-    const std::size_t axis_labels = second_panel + panel_height + 6;
-    draw_text(canvas, fmt::format("{:.4f}", axis_start), margin, axis_labels);
-    const std::string end_label = fmt::format("{:.4f}", axis_end);
-    draw_text(canvas, end_label, margin + plot_width - end_label.size() * glyph_advance, axis_labels);
-    return canvas;
+// The tutorial's histograms of the test examples' errors, normal against
+// anomalous, on one axis with the threshold between them.
+void write_error_histograms(const fs::path& file, const Result& result) {
+    samples::plot::HistogramPlot figure{
+        .title = "reconstruction errors of the test examples",
+        .x_label = "reconstruction error (mean absolute error)",
+        .histograms = {{.name = fmt::format("normal ({})", result.normal_errors.size()), .values = result.normal_errors},
+                       {.name = fmt::format("anomalous ({})", result.anomalous_errors.size()),
+                        .values = result.anomalous_errors}},
+        .markers = {{.name = fmt::format("threshold {:.4f}", result.threshold), .x = result.threshold}}};
+    samples::plot::write_histograms(file, figure);
 }
 
 // Output -------------------------------------------------------------------
@@ -299,7 +220,7 @@ void report(const Result& result, const fs::path& out, const nlohmann::ordered_j
     metrics["test_normal_count"] = result.normal_errors.size();
     metrics["test_anomalous_count"] = result.anomalous_errors.size();
     tn::io::write_text_file_atomically(out / "metrics.json", metrics.dump(2) + "\n");
-    tn::io::write_png(out / "errors.png", error_histograms(result));
+    write_error_histograms(out / "errors.png", result);
     fmt::print("wrote {}, {}\n", (out / "metrics.json").string(), (out / "errors.png").string());
     fmt::print("auc: {:.5f}\n", result.auc);
 }

@@ -11,7 +11,7 @@
 
 #include <fmt/format.h>
 
-#include "common/loss_plot.hpp"
+#include "common/figures.hpp"
 #include "common/sample_cli.hpp"
 #include "typenet/fit.hpp"
 #include "typenet/io/export_header.hpp"
@@ -77,7 +77,7 @@ public:
         options.initial_epoch = resumed.epochs;
         options.on_epoch_end = [this, &history, write_history = options.on_epoch_end](const typenet::EpochRecord& record) {
             write_history(record);
-            write_loss_svg(flags_.out / "loss.svg", history, program_ + ": loss per epoch (MSE, per pixel)");
+            write_loss_plot(flags_.out / "loss.svg", history, program_ + ": loss per epoch (MSE, per pixel)");
             typenet::io::CheckpointInfo info = extra_;
             info.epochs = record.epoch;
             info.seed = seed_;

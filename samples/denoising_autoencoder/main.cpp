@@ -9,7 +9,6 @@
 #include "common/sample_cli.hpp"
 #include "common/training_files.hpp"
 #include "notebook_models.hpp"
-#include "typenet/io/png.hpp"
 #include "typenet/noise.hpp"
 #include "typenet/typenet.hpp"
 
@@ -62,7 +61,8 @@ int main(int argc, char** argv) {
         tn::Workspace<DenoisingAutoencoder, 256> workspace;
         const auto codes = tn::predict(model.part<notebook::DenoiseEncoder>(), workspace, noisy_test.values());
         const auto denoised = tn::predict(model.part<notebook::DenoiseDecoder>(), workspace, codes);
-        tn::io::write_png(flags.out / "denoised.png", samples::image_rows({test.values(), test_noisy, denoised}));
+        samples::write_image_rows(flags.out / "denoised.png", "denoising_autoencoder: test images, with noise, denoised",
+                                  {{"original", test.values()}, {"noisy", test_noisy}, {"denoised", denoised}});
     });
     fmt::print("wrote history.csv, loss.svg, checkpoint.tnm, model.tnm and denoised.png into {}\n", flags.out.string());
     fmt::print("val_loss: {:.5f}\n", history.back().val_loss);

@@ -6,7 +6,6 @@
 #include "common/sample_cli.hpp"
 #include "common/training_files.hpp"
 #include "notebook_models.hpp"
-#include "typenet/io/png.hpp"
 #include "typenet/typenet.hpp"
 
 namespace tn = typenet;
@@ -50,7 +49,9 @@ int main(int argc, char** argv) {
         const auto decoded = tn::predict(model.part<DenseDecoder>(), workspace, codes);
         fmt::print("encoded {} test images to {} codes of 64; decoded them back to 28x28\n", test.count(),
                    codes.size() / 64);
-        tn::io::write_png(flags.out / "reconstructions.png", samples::image_rows({test.values(), decoded}));
+        samples::write_image_rows(flags.out / "reconstructions.png",
+                                  "dense_autoencoder: test images and their reconstructions",
+                                  {{"original", test.values()}, {"reconstructed", decoded}});
     });
     fmt::print("wrote history.csv, loss.svg, checkpoint.tnm, model.tnm and reconstructions.png into {}\n", flags.out.string());
     fmt::print("val_loss: {:.5f}\n", history.back().val_loss);
