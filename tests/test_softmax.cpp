@@ -1,7 +1,8 @@
-// Softmax's kernels against their plain references under every instruction
-// set this build runs, over vector lengths that leave tails, and its outputs
-// at logits of +-1e4.
+// The Softmax layer: its kernels against their plain references under every
+// instruction set this build runs, over vector lengths that leave tails, its
+// outputs at logits of +-1e4, and its axis. (test_layer checks it in test_layer.cpp.)
 #include <algorithm>
+#include <type_traits>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 
 #include "support/archs.hpp"
 #include "typenet/kernels/softmax.hpp"
+#include "typenet/layers/softmax.hpp"
 #include "typenet/random.hpp"
 
 namespace tn = typenet;
@@ -76,5 +78,19 @@ TYPED_TEST(SoftmaxKernels, FiniteAtExtremeLogits) {
         std::fill(z.begin(), z.end(), 1e4f);
         kr::softmax<TypeParam>(z.data(), y.data(), 1, n);
         for (const float p : y) EXPECT_FLOAT_EQ(p, 1.0f / static_cast<float>(n));
+    }
+}
+
+// Over the last axis only: each vector of a (4, 7) row sums to 1 on its own.
+TEST(Softmax, NormalizesEachVectorOfTheLastAxis) {
+    using B = tn::Softmax::Bound<tn::Shape<4, 7>>;
+    static_assert(std::is_same_v<B::output_shape, tn::Shape<4, 7>> && B::parameter_count == 0);
+    const auto x = random_floats(2 * 28, 5);
+    std::vector<float> y(x.size());
+    B::forward<tn::kernels::native_arch>(nullptr, x.data(), y.data(), 2, nullptr);
+    for (std::size_t v = 0; v < 8; ++v) {
+        double sum = 0.0;
+        for (std::size_t k = 0; k < 7; ++k) sum += y[v * 7 + k];
+        EXPECT_NEAR(sum, 1.0, 1e-6) << v;
     }
 }

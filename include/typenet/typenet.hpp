@@ -6,6 +6,7 @@
 #include "typenet/layers/conv2d.hpp"
 #include "typenet/layers/dense.hpp"
 #include "typenet/layers/reshape.hpp"
+#include "typenet/layers/softmax.hpp"
 #include "typenet/losses.hpp"
 #include "typenet/model.hpp"
 #include "typenet/optimizers.hpp"
