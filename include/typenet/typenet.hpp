@@ -1,5 +1,6 @@
 #pragma once
 // The public API of typenet: include this one header.
+#include "typenet/accuracy.hpp"
 #include "typenet/activations.hpp"
 #include "typenet/error.hpp"
 #include "typenet/fit.hpp"
@@ -12,4 +13,5 @@
 #include "typenet/optimizers.hpp"
 #include "typenet/samples.hpp"
 #include "typenet/shape.hpp"
+#include "typenet/targets.hpp"
 #include "typenet/trainer.hpp"
