@@ -583,6 +583,7 @@ Blobs blobs(std::size_t count, std::uint64_t seed) {
 }
 
 using Classifier = tn::Model<tn::Input<8>, tn::Dense<16, tn::ReLU>, tn::Dense<3>>;
+using SoftmaxClassifier = tn::Model<tn::Input<8>, tn::Dense<16, tn::ReLU>, tn::Dense<3>, tn::Softmax>;
 using Shape8 = tn::Samples<tn::Shape<8>>;
 
 }  // namespace
@@ -605,6 +606,120 @@ TEST(Fit, ClassifierAccuracyRises) {
         model, trainer.workspace(), Shape8{test.x}, tn::Labels{test.labels});
     EXPECT_DOUBLE_EQ(evaluation.loss, history.back().val_loss);
     EXPECT_DOUBLE_EQ(evaluation.accuracy, history.back().val_accuracy);
+}
+
+// A model ending in Softmax, trained with the crossentropy of its
+// probabilities, is trained on the logits before the Softmax: exactly as the
+// same model without the Softmax trains from logits, bit for bit (the Softmax
+// has no parameters). Its predictions are the softmax of the other's.
+TEST(Fit, ASoftmaxAndItsProbabilitiesTrainOnTheLogits) {
+    const Blobs train = blobs(200, 3);
+    SoftmaxClassifier with_softmax(4);
+    Classifier without(4);
+    tn::Trainer<SoftmaxClassifier, tn::Adam, tn::SparseCategoricalCrossentropy<>, 16> probabilities(with_softmax);
+    tn::Trainer<Classifier, tn::Adam, tn::SparseCategoricalCrossentropy<tn::FromLogits>, 16> logits(without);
+    const tn::FitOptions options{.epochs = 3, .batch_size = 16, .verbose = false};
+    const auto a = tn::fit(probabilities, Shape8{train.x}, tn::Labels{train.labels}, Shape8{train.x},
+                           tn::Labels{train.labels}, options);
+    const auto b = tn::fit(logits, Shape8{train.x}, tn::Labels{train.labels}, Shape8{train.x},
+                           tn::Labels{train.labels}, options);
+    for (std::size_t e = 0; e < a.size(); ++e) {
+        EXPECT_EQ(a[e].loss, b[e].loss) << e;
+        EXPECT_EQ(a[e].val_loss, b[e].val_loss) << e;
+        EXPECT_EQ(a[e].accuracy, b[e].accuracy) << e;
+    }
+    EXPECT_EQ(bit_difference(with_softmax.parameters(), without.parameters()), "");
+    tn::Workspace<SoftmaxClassifier, 4> w1;
+    tn::Workspace<Classifier, 4> w2;
+    const auto p = with_softmax(w1, std::span(train.x).first(8));
+    const auto z = without(w2, std::span(train.x).first(8));
+    const double sum = std::exp(z[0]) + std::exp(z[1]) + std::exp(z[2]);
+    EXPECT_NEAR(p[0], std::exp(z[0]) / sum, 1e-6);
+    EXPECT_NEAR(p[0] + p[1] + p[2], 1.0, 1e-6);
+}
+
+// The same for a sigmoid and binary crossentropy of probabilities, through a
+// Reshape: the last Dense trains with a linear activation, on the logits.
+TEST(Fit, ASigmoidAndItsProbabilitiesTrainOnTheLogits) {
+    using Sigmoids = tn::Model<tn::Input<8>, tn::Dense<6, tn::Tanh>, tn::Dense<4, tn::Sigmoid>, tn::Reshape<2, 2>>;
+    using Logits = tn::Model<tn::Input<8>, tn::Dense<6, tn::Tanh>, tn::Dense<4>, tn::Reshape<2, 2>>;
+    const Blobs train = blobs(64, 5);
+    std::vector<float> targets;
+    for (const auto label : train.labels)
+        for (std::size_t k = 0; k < 4; ++k) targets.push_back(k % 3 == label ? 1.0f : 0.0f);
+    const tn::Samples<tn::Shape<2, 2>> y{targets};
+    Sigmoids with_sigmoid(8);
+    Logits without(8);
+    tn::Trainer<Sigmoids, tn::Adam, tn::BinaryCrossentropy<>, 16> probabilities(with_sigmoid);
+    tn::Trainer<Logits, tn::Adam, tn::BinaryCrossentropy<tn::FromLogits>, 16> logits(without);
+    const tn::FitOptions options{.epochs = 3, .batch_size = 16, .verbose = false};
+    const auto a = tn::fit(probabilities, Shape8{train.x}, y, Shape8{train.x}, y, options);
+    const auto b = tn::fit(logits, Shape8{train.x}, y, Shape8{train.x}, y, options);
+    for (std::size_t e = 0; e < a.size(); ++e) {
+        EXPECT_EQ(a[e].loss, b[e].loss) << e;
+        EXPECT_EQ(a[e].val_loss, b[e].val_loss) << e;
+        EXPECT_EQ(a[e].val_accuracy, b[e].val_accuracy) << e;
+    }
+    EXPECT_EQ(bit_difference(with_sigmoid.parameters(), without.parameters()), "");
+}
+
+// Weights that make logits of about +-1e4: a model that ends in Softmax (or a
+// sigmoid) and is given the crossentropy of its probabilities still has a
+// finite loss and finite gradients, since they come from the logits.
+TEST(Trainer, CrossentropyOfSaturatedProbabilitiesIsFinite) {
+    SoftmaxClassifier model(1);
+    std::fill_n(model.parameters().begin(), 8 * 16, 1.0f);  // every hidden unit 8 x 10 = 80
+    for (std::size_t o = 0; o < 16 * 3; ++o)
+        model.parameters()[SoftmaxClassifier::graph::parameter_offsets[1] + o] = (o % 3 == 0 ? 8.0f : -8.0f);
+    tn::Trainer<SoftmaxClassifier, tn::SGD, tn::SparseCategoricalCrossentropy<>, 4> trainer(model);
+    const std::vector<float> x(4 * 8, 10.0f);
+    const std::vector<std::uint8_t> wrong(4, 2);  // class 0 wins by 2e4; the label says 2
+    const double loss = trainer.compute_gradients(std::span<const float>(x), std::span<const std::uint8_t>(wrong));
+    EXPECT_NEAR(loss, 2 * 80 * 16 * 8.0, 1.0);  // the distance of the logits, 2.05e4
+    EXPECT_TRUE(all_finite(trainer.gradients()));
+    EXPECT_GT(*std::max_element(trainer.gradients().begin(), trainer.gradients().end()), 0.1f);
+
+    using Sigmoids = tn::Model<tn::Input<8>, tn::Dense<3, tn::Sigmoid>>;
+    Sigmoids binary(1);
+    std::fill_n(binary.parameters().begin(), 8 * 3, 125.0f);  // logits of 8 x 10 x 125 = 1e4
+    tn::Trainer<Sigmoids, tn::SGD, tn::BinaryCrossentropy<>, 4> binary_trainer(binary);
+    const std::vector<float> zeros(4 * 3, 0.0f);
+    EXPECT_NEAR(binary_trainer.compute_gradients(x, zeros), 1e4, 1.0);
+    EXPECT_TRUE(all_finite(binary_trainer.gradients()));
+}
+
+// Which route each pairing takes, for the layers we ship: a sigmoid in the
+// last Dense (views after it) or Conv2D, a last Softmax; and what stays as
+// given (MSE; a categorical crossentropy after a sigmoid, which has no logits
+// for it). The denoiser trained with binary crossentropy runs its last
+// convolution linearly and matches the loss of the same from logits.
+TEST(LossInput, ReadsTheLogitsOfTheSquashesWeShip) {
+    using Route = tn::LossRoute;
+    static_assert(tn::LossInput<notebook::DenseAutoencoder, tn::MSE>::route == Route::as_given);
+    static_assert(tn::LossInput<notebook::DenseAutoencoder, tn::BinaryCrossentropy<>>::route ==
+                  Route::linear_last_layer);
+    using Denoiser = tn::LossInput<notebook::DenoisingAutoencoder, tn::BinaryCrossentropy<>>;
+    static_assert(Denoiser::route == Route::linear_last_layer && Denoiser::scores == tn::Scores::logits);
+    using Probabilities = tn::LossInput<SoftmaxClassifier, tn::SparseCategoricalCrossentropy<>>;
+    static_assert(Probabilities::route == Route::before_softmax && Probabilities::layers == 2);
+    using Sigmoids = tn::Model<tn::Input<8>, tn::Dense<3, tn::Sigmoid>>;
+    using Mismatch = tn::LossInput<Sigmoids, tn::CategoricalCrossentropy<>>;
+    static_assert(Mismatch::route == Route::as_given && Mismatch::scores == tn::Scores::probabilities);
+
+    using M = notebook::DenoisingAutoencoder;
+    using Logits = tn::Model<tn::Input<28, 28, 1>, tn::Conv2D<16, 3, 2, tn::Same, tn::ReLU>,
+                             tn::Conv2D<8, 3, 2, tn::Same, tn::ReLU>, tn::Conv2DTranspose<8, 3, 2, tn::Same, tn::ReLU>,
+                             tn::Conv2DTranspose<16, 3, 2, tn::Same, tn::ReLU>, tn::Conv2D<1, 3, 1, tn::Same>>;
+    static_assert(M::parameter_count == Logits::parameter_count);
+    M with_sigmoid(3);
+    Logits without(3);
+    tn::Trainer<M, tn::Adam, tn::BinaryCrossentropy<>, 2> probabilities(with_sigmoid);
+    tn::Trainer<Logits, tn::Adam, tn::BinaryCrossentropy<tn::FromLogits>, 2> logits(without);
+    tn::Random random(12, tn::Stream::test);
+    std::vector<float> x(2 * 784);
+    for (float& v : x) v = random.uniform();
+    for (int step = 0; step < 2; ++step) EXPECT_EQ(probabilities.step(x, x), logits.step(x, x));
+    EXPECT_EQ(bit_difference(with_sigmoid.parameters(), without.parameters()), "");
 }
 
 // Labels as 32-bit integers or as bytes train the same, and one-hot targets

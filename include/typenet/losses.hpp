@@ -13,7 +13,10 @@
 //       output of one score a class; the mean over the rows
 //
 // The crossentropies take probabilities unless written <FromLogits>, as
-// Keras's from_logits=False.
+// Keras's from_logits=False. Where the model's last layer makes those
+// probabilities (a Softmax layer for the categorical ones, a sigmoid
+// activation for the binary one), training reads the logits before it instead,
+// as tf.keras does: see loss_input.hpp.
 #include <concepts>
 #include <cstddef>
 #include <string_view>
@@ -43,7 +46,9 @@ namespace typenet::inline TYPENET_ISA_NAMESPACE {
 // Optional:
 //   L::accuracy    how a prediction is judged right (accuracy.hpp): fit and
 //                  evaluate then report accuracy and val_accuracy
-//   L::input       (the crossentropies) FromLogits or FromProbabilities
+//   L::input, L::squash, L::with_logits   (the crossentropies) whether it
+//                  takes logits or probabilities, the function that makes
+//                  those probabilities, and the same loss from logits
 template <class L>
 concept LossHasName = requires {
     { L::name } -> std::convertible_to<std::string_view>;
@@ -95,6 +100,9 @@ struct FromProbabilities {};
 template <class T>
 concept CrossentropyInput = std::same_as<T, FromLogits> || std::same_as<T, FromProbabilities>;
 
+// The function that turns a crossentropy's logits into its probabilities.
+enum class Squash { sigmoid, softmax };
+
 template <CrossentropyInput Input = FromProbabilities>
 struct BinaryCrossentropy {
     static constexpr std::string_view name = "binary_crossentropy";
@@ -102,6 +110,8 @@ struct BinaryCrossentropy {
     using reduction = MeanOverElements;
     using accuracy = BinaryAccuracy;
     using input = Input;
+    static constexpr Squash squash = Squash::sigmoid;
+    using with_logits = BinaryCrossentropy<FromLogits>;
     template <class Arch, class Out>
     static double sum(const float* y, const float* target, std::size_t rows, float scale = 0.0f,
                       float* gradient = nullptr) {
@@ -119,6 +129,8 @@ struct CategoricalCrossentropy {
     using reduction = MeanOverClassVectors;
     using accuracy = CategoricalAccuracy;
     using input = Input;
+    static constexpr Squash squash = Squash::softmax;
+    using with_logits = CategoricalCrossentropy<FromLogits>;
     template <class Arch, class Out>
     static double sum(const float* y, const float* target, std::size_t rows, float scale = 0.0f,
                       float* gradient = nullptr) {
@@ -140,6 +152,8 @@ struct SparseCategoricalCrossentropy {
     using reduction = MeanOverClassVectors;
     using accuracy = SparseCategoricalAccuracy;
     using input = Input;
+    static constexpr Squash squash = Squash::softmax;
+    using with_logits = SparseCategoricalCrossentropy<FromLogits>;
     template <class Arch, class Out>
     static double sum(const float* y, const std::int32_t* labels, std::size_t rows, float scale = 0.0f,
                       float* gradient = nullptr) {
@@ -157,9 +171,13 @@ struct SparseCategoricalCrossentropy {
 static_assert(LossFunction<MSE> && LossFunction<MAE> && LossFunction<BinaryCrossentropy<>> &&
               LossFunction<CategoricalCrossentropy<FromLogits>> && LossFunction<SparseCategoricalCrossentropy<>>);
 
-// Whether a loss is a crossentropy that says what it takes.
+// Whether a loss is a crossentropy that says what it takes (input, squash, with_logits).
 template <class L>
-concept Crossentropy = requires { typename L::input; } && CrossentropyInput<typename L::input>;
+concept Crossentropy = requires {
+    typename L::input;
+    { L::squash } -> std::convertible_to<Squash>;
+    typename L::with_logits;
+} && CrossentropyInput<typename L::input>;
 
 template <class L>
 concept HasAccuracy = requires { typename L::accuracy; };

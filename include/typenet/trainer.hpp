@@ -49,6 +49,9 @@ public:
     using output_shape = typename M::output_shape;
     // What the loss reads and through which layers (loss_input.hpp); the loss it computes there.
     using loss_input = LossInput<M, Loss>;
+    // Instantiated here, so that a loss that cannot work with this model's
+    // last layer is refused where the trainer is named.
+    static_assert(sizeof(loss_input) > 0);
     using target = typename Loss::target;
     static constexpr std::size_t capacity = Capacity;
     // A class index must be one of these (for ClassIndex targets, a flat output has a score a class).
@@ -74,7 +77,10 @@ public:
         return state_;
     }
     const typename Optimizer::State& optimizer_state() const { return state_; }
-    // The first thread's workspace: after a single-threaded step it holds that step's activations.
+    // The first thread's workspace: after a single-threaded step it holds that
+    // step's activations, up to what the loss read (loss_input.hpp: where
+    // training reads logits, the last activation holds them, or a last
+    // Softmax's output is not computed).
     Workspace<M, Capacity>& workspace() { return shares_[0]->workspace; }
     // After compute_gradients(), the gradients summed over the threads; after
     // backward(), that pass's. (A step leaves each thread's slice of the sum in

@@ -2,6 +2,8 @@
 // Softmax: y = e^x / sum e^x over the last axis (Keras's Softmax(axis=-1)),
 // each vector of scores turned into probabilities. Not an activation of
 // Dense: it is not element-wise, each output depends on the whole vector.
+// A model that ends in it and is trained with a categorical crossentropy of
+// probabilities is trained on the scores before it (loss_input.hpp).
 #include <array>
 #include <cstddef>
 #include <string_view>
