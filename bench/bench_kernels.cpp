@@ -1,5 +1,6 @@
 // The pieces of a training step on their own: the FMA peak, every layer of
-// the notebook's two models forward and backward, the activations and Adam.
+// the notebook's two models forward and backward, the activations, Adam,
+// softmax and the crossentropies.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -8,6 +9,7 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
@@ -16,7 +18,9 @@
 #include "notebook_models.hpp"
 #include "peak_fma.hpp"
 #include "typenet/kernels/elementwise.hpp"
+#include "typenet/kernels/losses.hpp"
 #include "typenet/kernels/optimizers.hpp"
+#include "typenet/kernels/softmax.hpp"
 #include "typenet/typenet.hpp"
 
 namespace bench {
@@ -170,6 +174,62 @@ void adam_update(benchmark::State& state) {
     state.SetBytesProcessed(state.iterations() * n * 7 * sizeof(float));
 }
 
+// Softmax over a batch of 32 rows of n classes (10: Fashion-MNIST's), and
+// its backward. Counted in elements, not FLOPs: most of the time is exp.
+void softmax_forward(benchmark::State& state, std::size_t n) {
+    constexpr std::size_t rows = 32;
+    const AlignedFloats z = random_floats(rows * n, -8.0f, 8.0f, 5);
+    AlignedFloats y(rows * n);
+    for (auto _ : state) {
+        typenet::kernels::softmax<Arch>(z.data(), y.data(), rows, n);
+        benchmark::DoNotOptimize(y.data());
+        benchmark::ClobberMemory();
+    }
+    state.SetItemsProcessed(state.iterations() * rows * n);
+}
+
+void softmax_backward(benchmark::State& state, std::size_t n) {
+    constexpr std::size_t rows = 32;
+    const AlignedFloats z = random_floats(rows * n, -8.0f, 8.0f, 6), dy = random_floats(rows * n, -1.0f, 1.0f, 7);
+    AlignedFloats y(rows * n), dx(rows * n);
+    typenet::kernels::softmax<Arch>(z.data(), y.data(), rows, n);
+    for (auto _ : state) {
+        typenet::kernels::softmax_backward<Arch>(y.data(), dy.data(), dx.data(), rows, n);
+        benchmark::DoNotOptimize(dx.data());
+        benchmark::ClobberMemory();
+    }
+    state.SetItemsProcessed(state.iterations() * rows * n);
+}
+
+// The classifier's loss and its gradient: 32 rows of n logits and their labels.
+void sparse_crossentropy_from_logits(benchmark::State& state, std::size_t n) {
+    constexpr std::size_t rows = 32;
+    const AlignedFloats z = random_floats(rows * n, -8.0f, 8.0f, 8);
+    std::vector<std::int32_t> labels(rows);
+    for (std::size_t r = 0; r < rows; ++r) labels[r] = static_cast<std::int32_t>((r * 7) % n);
+    AlignedFloats gradient(rows * n);
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(typenet::kernels::sparse_categorical_crossentropy_from_logits<Arch>(
+            z.data(), labels.data(), rows, n, 1.0f / rows, gradient.data()));
+        benchmark::ClobberMemory();
+    }
+    state.SetItemsProcessed(state.iterations() * rows * n);
+}
+
+// Binary crossentropy of 32 decoder outputs of 784 logits, with its gradient.
+void binary_crossentropy_from_logits(benchmark::State& state) {
+    constexpr std::size_t count = 32 * 784;
+    const AlignedFloats z = random_floats(count, -8.0f, 8.0f, 9), t = random_floats(count, 0.0f, 1.0f, 10);
+    AlignedFloats gradient(count);
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(typenet::kernels::binary_crossentropy_from_logits<Arch>(
+            z.data(), t.data(), count, 1.0f / count, gradient.data()));
+        benchmark::ClobberMemory();
+    }
+    state.SetItemsProcessed(state.iterations() * count);
+    state.SetBytesProcessed(state.iterations() * count * 3 * sizeof(float));
+}
+
 }  // namespace
 
 void register_kernel_benchmarks() {
@@ -186,6 +246,13 @@ void register_kernel_benchmarks() {
     benchmark::RegisterBenchmark("add_bias_activate/sigmoid/32x784", bias_activation<typenet::Sigmoid>);
     benchmark::RegisterBenchmark(
         fmt::format("adam_update/{}", notebook::DenseAutoencoder::parameter_count).c_str(), adam_update);
+    for (const std::size_t classes : {10, 1000}) {
+        benchmark::RegisterBenchmark(fmt::format("softmax/32x{}", classes).c_str(), softmax_forward, classes);
+        benchmark::RegisterBenchmark(fmt::format("softmax_backward/32x{}", classes).c_str(), softmax_backward, classes);
+        benchmark::RegisterBenchmark(fmt::format("sparse_categorical_crossentropy_from_logits/32x{}", classes).c_str(),
+                                     sparse_crossentropy_from_logits, classes);
+    }
+    benchmark::RegisterBenchmark("binary_crossentropy_from_logits/32x784", binary_crossentropy_from_logits);
 }
 
 }  // namespace bench

@@ -101,3 +101,22 @@ TEST(Allocations, NoneInTrainingStepsOrInference) {
     }
     EXPECT_EQ(allocations - before, 0);
 }
+
+// The same for a classifier that ends in Softmax, trained on byte labels by
+// two threads: its labels are copied into buffers the trainer made beforehand.
+TEST(Allocations, NoneInClassificationSteps) {
+    if (!TYPENET_COUNT_ALLOCATIONS) GTEST_SKIP() << "a sanitizer owns the allocator";
+    using M = tn::Model<tn::Input<28, 28>, tn::Flatten, tn::Dense<32, tn::ReLU>, tn::Dense<10>, tn::Softmax>;
+    M model(0);
+    tn::Trainer<M, tn::Adam, tn::SparseCategoricalCrossentropy<>, 32> trainer(model, {}, 2);
+    std::vector<float> x(32 * 784, 0.5f);
+    std::vector<std::uint8_t> labels(32);
+    for (std::size_t r = 0; r < labels.size(); ++r) labels[r] = static_cast<std::uint8_t>(r % 10);
+
+    const long before = allocations;
+    for (int step = 0; step < 50; ++step) {
+        trainer.step(x, labels);
+        trainer.step(std::span(x).first(7 * 784), std::span(labels).first(7));
+    }
+    EXPECT_EQ(allocations - before, 0);
+}

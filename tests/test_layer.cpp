@@ -1,6 +1,7 @@
 // test_layer over every layer we ship, at odd and even sizes and 1, 3, 8 and
-// 16 channels; a layer of the user's own (support/scale_layer.hpp); and test_layer catching a wrong
-// backward and one that adds to its gradients instead of writing them.
+// 16 channels, Softmax over vectors of 1 to 33; a layer of the user's own
+// (support/scale_layer.hpp); and test_layer catching a wrong backward and one
+// that adds to its gradients instead of writing them.
 #include <algorithm>
 #include <array>
 
@@ -51,6 +52,15 @@ TEST(TestLayer, Conv2DTranspose) {
 TEST(TestLayer, TheNotebooksLargestLayersOnSeededSubsets) {
     expect_passes<tn::Dense<64, tn::ReLU>, tn::Shape<784>>({.max_points = 300});
     expect_passes<tn::Conv2DTranspose<16, 3, 2, tn::Same, tn::ReLU>, tn::Shape<14, 14, 8>>({.max_points = 300});
+}
+
+// Over the last axis, whatever the rank: (4, 7) is four vectors of seven a row.
+TEST(TestLayer, Softmax) {
+    expect_passes<tn::Softmax, tn::Shape<10>>();
+    expect_passes<tn::Softmax, tn::Shape<3>>({.seed = 2, .rows = 3});
+    expect_passes<tn::Softmax, tn::Shape<33>>();
+    expect_passes<tn::Softmax, tn::Shape<4, 7>>();
+    expect_passes<tn::Softmax, tn::Shape<1>>({.rows = 1});
 }
 
 TEST(TestLayer, ViewsKeepTheirSize) {

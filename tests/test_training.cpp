@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <regex>
 #include <span>
 #include <string>
 #include <utility>
@@ -117,7 +118,7 @@ TEST(Fit, SmallAutoencoderLossFalls) {
     ASSERT_EQ(history.size(), 30u);
     EXPECT_LT(history.back().loss, 0.2 * history.front().loss);
     EXPECT_LT(history.back().val_loss, 0.2 * history.front().val_loss);
-    EXPECT_NEAR(history.back().val_loss, tn::evaluate<tn::MSE>(model, trainer.workspace(), validation, validation), 1e-12);
+    EXPECT_NEAR(history.back().val_loss, tn::evaluate<tn::MSE>(model, trainer.workspace(), validation, validation).loss, 1e-12);
 }
 
 // A partial last batch trains on its real rows only: the loss is their mean,
@@ -555,4 +556,298 @@ TEST(Trainer, AForkedChildTrainsOnItsCallingThread) {
                                 : fmt::format("the child exited with {}", WEXITSTATUS(status)));
     ASSERT_EQ(received, wanted);
     EXPECT_EQ(bit_difference(from_child, model.parameters()), "");
+}
+
+// Classification ---------------------------------------------------------------
+
+namespace {
+
+// A seeded synthetic 3-class problem: points in 8 dimensions scattered around
+// three centres, labelled by their centre.
+struct Blobs {
+    std::vector<float> x;
+    std::vector<std::uint8_t> labels;
+};
+
+Blobs blobs(std::size_t count, std::uint64_t seed) {
+    tn::Random centre_random(0, tn::Stream::test), random(seed, tn::Stream::test);
+    std::vector<float> centres(3 * 8);
+    for (auto& c : centres) c = centre_random.uniform(-1.0f, 1.0f);
+    Blobs data;
+    for (std::size_t i = 0; i < count; ++i) {
+        const auto label = static_cast<std::uint8_t>(random.below(3));
+        data.labels.push_back(label);
+        for (std::size_t j = 0; j < 8; ++j) data.x.push_back(centres[label * 8 + j] + 0.6f * random.normal());
+    }
+    return data;
+}
+
+using Classifier = tn::Model<tn::Input<8>, tn::Dense<16, tn::ReLU>, tn::Dense<3>>;
+using SoftmaxClassifier = tn::Model<tn::Input<8>, tn::Dense<16, tn::ReLU>, tn::Dense<3>, tn::Softmax>;
+using Shape8 = tn::Samples<tn::Shape<8>>;
+
+}  // namespace
+
+// Training accuracy and validation accuracy rise from chance to nearly every
+// point; evaluate gives the history's last validation loss and accuracy.
+TEST(Fit, ClassifierAccuracyRises) {
+    const Blobs train = blobs(600, 1), test = blobs(200, 2);
+    Classifier model(0);
+    tn::Trainer<Classifier, tn::Adam, tn::SparseCategoricalCrossentropy<tn::FromLogits>, 32> trainer(
+        model, tn::Adam{.learning_rate = 3e-3f});
+    const auto history = tn::fit(trainer, Shape8{train.x}, tn::Labels{train.labels}, Shape8{test.x},
+                                 tn::Labels{test.labels}, {.epochs = 15, .verbose = false});
+    ASSERT_EQ(history.size(), 15u);
+    EXPECT_LT(history.front().accuracy, 0.8);
+    EXPECT_GT(history.back().accuracy, 0.9);
+    EXPECT_GT(history.back().val_accuracy, 0.9);
+    EXPECT_LT(history.back().loss, 0.5 * history.front().loss);
+    const tn::Evaluation evaluation = tn::evaluate<tn::SparseCategoricalCrossentropy<tn::FromLogits>>(
+        model, trainer.workspace(), Shape8{test.x}, tn::Labels{test.labels});
+    EXPECT_DOUBLE_EQ(evaluation.loss, history.back().val_loss);
+    EXPECT_DOUBLE_EQ(evaluation.accuracy, history.back().val_accuracy);
+}
+
+// A model ending in Softmax, trained with the crossentropy of its
+// probabilities, is trained on the logits before the Softmax: exactly as the
+// same model without the Softmax trains from logits, bit for bit (the Softmax
+// has no parameters). Its predictions are the softmax of the other's.
+TEST(Fit, ASoftmaxAndItsProbabilitiesTrainOnTheLogits) {
+    const Blobs train = blobs(200, 3);
+    SoftmaxClassifier with_softmax(4);
+    Classifier without(4);
+    tn::Trainer<SoftmaxClassifier, tn::Adam, tn::SparseCategoricalCrossentropy<>, 16> probabilities(with_softmax);
+    tn::Trainer<Classifier, tn::Adam, tn::SparseCategoricalCrossentropy<tn::FromLogits>, 16> logits(without);
+    const tn::FitOptions options{.epochs = 3, .batch_size = 16, .verbose = false};
+    const auto a = tn::fit(probabilities, Shape8{train.x}, tn::Labels{train.labels}, Shape8{train.x},
+                           tn::Labels{train.labels}, options);
+    const auto b = tn::fit(logits, Shape8{train.x}, tn::Labels{train.labels}, Shape8{train.x},
+                           tn::Labels{train.labels}, options);
+    for (std::size_t e = 0; e < a.size(); ++e) {
+        EXPECT_EQ(a[e].loss, b[e].loss) << e;
+        EXPECT_EQ(a[e].val_loss, b[e].val_loss) << e;
+        EXPECT_EQ(a[e].accuracy, b[e].accuracy) << e;
+    }
+    EXPECT_EQ(bit_difference(with_softmax.parameters(), without.parameters()), "");
+    tn::Workspace<SoftmaxClassifier, 4> w1;
+    tn::Workspace<Classifier, 4> w2;
+    const auto p = with_softmax(w1, std::span(train.x).first(8));
+    const auto z = without(w2, std::span(train.x).first(8));
+    const double sum = std::exp(z[0]) + std::exp(z[1]) + std::exp(z[2]);
+    EXPECT_NEAR(p[0], std::exp(z[0]) / sum, 1e-6);
+    EXPECT_NEAR(p[0] + p[1] + p[2], 1.0, 1e-6);
+}
+
+// The same for a sigmoid and binary crossentropy of probabilities, through a
+// Reshape: the last Dense trains with a linear activation, on the logits.
+TEST(Fit, ASigmoidAndItsProbabilitiesTrainOnTheLogits) {
+    using Sigmoids = tn::Model<tn::Input<8>, tn::Dense<6, tn::Tanh>, tn::Dense<4, tn::Sigmoid>, tn::Reshape<2, 2>>;
+    using Logits = tn::Model<tn::Input<8>, tn::Dense<6, tn::Tanh>, tn::Dense<4>, tn::Reshape<2, 2>>;
+    const Blobs train = blobs(64, 5);
+    std::vector<float> targets;
+    for (const auto label : train.labels)
+        for (std::size_t k = 0; k < 4; ++k) targets.push_back(k % 3 == label ? 1.0f : 0.0f);
+    const tn::Samples<tn::Shape<2, 2>> y{targets};
+    Sigmoids with_sigmoid(8);
+    Logits without(8);
+    tn::Trainer<Sigmoids, tn::Adam, tn::BinaryCrossentropy<>, 16> probabilities(with_sigmoid);
+    tn::Trainer<Logits, tn::Adam, tn::BinaryCrossentropy<tn::FromLogits>, 16> logits(without);
+    const tn::FitOptions options{.epochs = 3, .batch_size = 16, .verbose = false};
+    const auto a = tn::fit(probabilities, Shape8{train.x}, y, Shape8{train.x}, y, options);
+    const auto b = tn::fit(logits, Shape8{train.x}, y, Shape8{train.x}, y, options);
+    for (std::size_t e = 0; e < a.size(); ++e) {
+        EXPECT_EQ(a[e].loss, b[e].loss) << e;
+        EXPECT_EQ(a[e].val_loss, b[e].val_loss) << e;
+        EXPECT_EQ(a[e].val_accuracy, b[e].val_accuracy) << e;
+    }
+    EXPECT_EQ(bit_difference(with_sigmoid.parameters(), without.parameters()), "");
+}
+
+// Weights that make logits of about +-1e4: a model that ends in Softmax (or a
+// sigmoid) and is given the crossentropy of its probabilities still has a
+// finite loss and finite gradients, since they come from the logits.
+TEST(Trainer, CrossentropyOfSaturatedProbabilitiesIsFinite) {
+    SoftmaxClassifier model(1);
+    std::fill_n(model.parameters().begin(), 8 * 16, 1.0f);  // every hidden unit 8 x 10 = 80
+    for (std::size_t o = 0; o < 16 * 3; ++o)
+        model.parameters()[SoftmaxClassifier::graph::parameter_offsets[1] + o] = (o % 3 == 0 ? 8.0f : -8.0f);
+    tn::Trainer<SoftmaxClassifier, tn::SGD, tn::SparseCategoricalCrossentropy<>, 4> trainer(model);
+    const std::vector<float> x(4 * 8, 10.0f);
+    const std::vector<std::uint8_t> wrong(4, 2);  // class 0 wins by 2e4; the label says 2
+    const double loss = trainer.compute_gradients(std::span<const float>(x), std::span<const std::uint8_t>(wrong));
+    EXPECT_NEAR(loss, 2 * 80 * 16 * 8.0, 1.0);  // the distance of the logits, 2.05e4
+    EXPECT_TRUE(all_finite(trainer.gradients()));
+    EXPECT_GT(*std::max_element(trainer.gradients().begin(), trainer.gradients().end()), 0.1f);
+
+    using Sigmoids = tn::Model<tn::Input<8>, tn::Dense<3, tn::Sigmoid>>;
+    Sigmoids binary(1);
+    std::fill_n(binary.parameters().begin(), 8 * 3, 125.0f);  // logits of 8 x 10 x 125 = 1e4
+    tn::Trainer<Sigmoids, tn::SGD, tn::BinaryCrossentropy<>, 4> binary_trainer(binary);
+    const std::vector<float> zeros(4 * 3, 0.0f);
+    EXPECT_NEAR(binary_trainer.compute_gradients(x, zeros), 1e4, 1.0);
+    EXPECT_TRUE(all_finite(binary_trainer.gradients()));
+}
+
+// Which route each pairing takes, for the layers we ship: a sigmoid in the
+// last Dense (views after it) or Conv2D, a last Softmax; and what stays as
+// given (MSE; a categorical crossentropy after a sigmoid, which has no logits
+// for it). The denoiser trained with binary crossentropy runs its last
+// convolution linearly and matches the loss of the same from logits.
+TEST(LossInput, ReadsTheLogitsOfTheSquashesWeShip) {
+    using Route = tn::LossRoute;
+    static_assert(tn::LossInput<notebook::DenseAutoencoder, tn::MSE>::route == Route::as_given);
+    static_assert(tn::LossInput<notebook::DenseAutoencoder, tn::BinaryCrossentropy<>>::route ==
+                  Route::linear_last_layer);
+    using Denoiser = tn::LossInput<notebook::DenoisingAutoencoder, tn::BinaryCrossentropy<>>;
+    static_assert(Denoiser::route == Route::linear_last_layer && Denoiser::scores == tn::Scores::logits);
+    using Probabilities = tn::LossInput<SoftmaxClassifier, tn::SparseCategoricalCrossentropy<>>;
+    static_assert(Probabilities::route == Route::before_softmax && Probabilities::layers == 2);
+    using Sigmoids = tn::Model<tn::Input<8>, tn::Dense<3, tn::Sigmoid>>;
+    using Mismatch = tn::LossInput<Sigmoids, tn::CategoricalCrossentropy<>>;
+    static_assert(Mismatch::route == Route::as_given && Mismatch::scores == tn::Scores::probabilities);
+
+    using M = notebook::DenoisingAutoencoder;
+    using Logits = tn::Model<tn::Input<28, 28, 1>, tn::Conv2D<16, 3, 2, tn::Same, tn::ReLU>,
+                             tn::Conv2D<8, 3, 2, tn::Same, tn::ReLU>, tn::Conv2DTranspose<8, 3, 2, tn::Same, tn::ReLU>,
+                             tn::Conv2DTranspose<16, 3, 2, tn::Same, tn::ReLU>, tn::Conv2D<1, 3, 1, tn::Same>>;
+    static_assert(M::parameter_count == Logits::parameter_count);
+    M with_sigmoid(3);
+    Logits without(3);
+    tn::Trainer<M, tn::Adam, tn::BinaryCrossentropy<>, 2> probabilities(with_sigmoid);
+    tn::Trainer<Logits, tn::Adam, tn::BinaryCrossentropy<tn::FromLogits>, 2> logits(without);
+    tn::Random random(12, tn::Stream::test);
+    std::vector<float> x(2 * 784);
+    for (float& v : x) v = random.uniform();
+    for (int step = 0; step < 2; ++step) EXPECT_EQ(probabilities.step(x, x), logits.step(x, x));
+    EXPECT_EQ(bit_difference(with_sigmoid.parameters(), without.parameters()), "");
+}
+
+// Labels as 32-bit integers or as bytes train the same, and one-hot targets
+// with the categorical crossentropy give the sparse one's losses.
+TEST(Trainer, LabelsAsBytesOrIntegersOrOneHot) {
+    const Blobs data = blobs(32, 6);
+    const std::vector<std::int32_t> integers(data.labels.begin(), data.labels.end());
+    std::vector<float> hot(32 * 3, 0.0f);
+    for (std::size_t r = 0; r < 32; ++r) hot[r * 3 + data.labels[r]] = 1.0f;
+    Classifier a(2), b(2), c(2);
+    tn::Trainer<Classifier, tn::Adam, tn::SparseCategoricalCrossentropy<tn::FromLogits>, 32> bytes(a), ints(b);
+    tn::Trainer<Classifier, tn::Adam, tn::CategoricalCrossentropy<tn::FromLogits>, 32> one_hot(c);
+    for (int step = 0; step < 3; ++step) {
+        const double loss = bytes.step(data.x, data.labels);
+        EXPECT_EQ(loss, ints.step(data.x, integers));
+        EXPECT_NEAR(loss, one_hot.step(data.x, hot), 1e-6);
+        EXPECT_EQ(bytes.correct_predictions(), one_hot.correct_predictions());
+    }
+    EXPECT_EQ(bit_difference(a.parameters(), b.parameters()), "");
+}
+
+// Two threads split a classification batch as they split any other: the
+// losses and weights agree with one thread's up to rounding, and a fixed
+// thread count gives the same bits every time.
+TEST(Trainer, ThreadsShareAClassificationBatch) {
+    const Blobs data = blobs(96, 7);
+    Classifier one(3), two(3), again(3);
+    using T = tn::Trainer<Classifier, tn::Adam, tn::SparseCategoricalCrossentropy<tn::FromLogits>, 32>;
+    T single(one, {}, 1), pair(two, {}, 2), pair_again(again, {}, 2);
+    pair.dispatch() = pair_again.dispatch() = tn::Dispatch(tn::Dispatch::Mode::team);
+    for (std::size_t first : {0, 32, 64, 1}) {
+        const std::size_t rows = first == 1 ? 5 : 32;
+        const auto x = std::span<const float>(data.x).subspan(first * 8, rows * 8);
+        const auto y = std::span<const std::uint8_t>(data.labels).subspan(first, rows);
+        const double loss = single.step(x, y);
+        EXPECT_NEAR(loss, pair.step(x, y), 1e-6);
+        EXPECT_EQ(single.correct_predictions(), pair.correct_predictions());
+        pair_again.step(x, y);
+    }
+    for (std::size_t i = 0; i < Classifier::parameter_count; ++i) {
+        ASSERT_NEAR(one.parameters()[i], two.parameters()[i], 1e-5) << i;
+        ASSERT_EQ(two.parameters()[i], again.parameters()[i]) << i;
+    }
+}
+
+// A label that names no class is a DataError that says which row (of the
+// batch, or of the labels given to fit, with their file) and changes nothing.
+TEST(Trainer, ALabelOutsideTheClassesNamesItsRow) {
+    const Blobs data = blobs(8, 8);
+    Classifier model(5);
+    const std::vector<float> before(model.parameters().begin(), model.parameters().end());
+    tn::Trainer<Classifier, tn::Adam, tn::SparseCategoricalCrossentropy<tn::FromLogits>, 8> trainer(model, {}, 2);
+    std::vector<std::uint8_t> bytes = data.labels;
+    bytes[6] = 3;
+    std::vector<std::int32_t> integers(data.labels.begin(), data.labels.end());
+    integers[1] = -1;
+    try {
+        trainer.step(data.x, bytes);
+        ADD_FAILURE() << "no DataError";
+    } catch (const tn::DataError& e) {
+        EXPECT_STREQ(e.what(),
+                     "typenet: row 6 of the batch has label 3, but the model has 3 classes (labels 0 to 2)");
+    }
+    EXPECT_THROW(trainer.step(data.x, integers), tn::DataError);
+    EXPECT_EQ(bit_difference(model.parameters(), before), "");
+    EXPECT_EQ(trainer.optimizer_state().step, 0);
+
+    bytes[6] = 0;
+    bytes[5] = 255;
+    try {
+        tn::fit(trainer, Shape8{data.x}, tn::Labels{data.labels}, Shape8{data.x},
+                tn::Labels{bytes, "t10k-labels-idx1-ubyte.gz"}, {.epochs = 1, .batch_size = 8, .verbose = false});
+        ADD_FAILURE() << "no DataError";
+    } catch (const tn::DataError& e) {
+        EXPECT_STREQ(e.what(), "t10k-labels-idx1-ubyte.gz: row 5 of the validation labels has label 255, but the "
+                               "model has 3 classes (labels 0 to 2)");
+    }
+    EXPECT_EQ(bit_difference(model.parameters(), before), "") << "fit checks every label before it trains";
+    EXPECT_THROW(tn::evaluate<tn::SparseCategoricalCrossentropy<tn::FromLogits>>(model, trainer.workspace(),
+                                                                                 Shape8{data.x}, tn::Labels{bytes}),
+                 tn::DataError);
+}
+
+// fit continued from initial_epoch on the same trainer gives what an unbroken
+// run gives, bit for bit, accuracy included.
+TEST(Fit, AClassifierResumesExactly) {
+    const Blobs data = blobs(100, 9);
+    Classifier straight(6), resumed(6);
+    using T = tn::Trainer<Classifier, tn::Adam, tn::SparseCategoricalCrossentropy<tn::FromLogits>, 16>;
+    T a(straight, {}, 2), b(resumed, {}, 2);
+    const auto whole = tn::fit(a, Shape8{data.x}, tn::Labels{data.labels}, {}, {},
+                               {.epochs = 4, .batch_size = 16, .seed = 3, .verbose = false});
+    tn::fit(b, Shape8{data.x}, tn::Labels{data.labels}, {}, {},
+            {.epochs = 2, .batch_size = 16, .seed = 3, .verbose = false});
+    const auto rest = tn::fit(b, Shape8{data.x}, tn::Labels{data.labels}, {}, {},
+                              {.epochs = 4, .initial_epoch = 2, .batch_size = 16, .seed = 3, .verbose = false});
+    EXPECT_EQ(bit_difference(straight.parameters(), resumed.parameters()), "");
+    ASSERT_EQ(rest.size(), 2u);
+    EXPECT_EQ(rest.back().loss, whole.back().loss);
+    EXPECT_EQ(rest.back().accuracy, whole.back().accuracy);
+    EXPECT_TRUE(std::isnan(rest.back().val_loss) && std::isnan(rest.back().val_accuracy));
+}
+
+// A loss without an accuracy (the autoencoders' MSE) keeps fit's progress
+// line as it was, and its history's accuracies are NaN; a classifier's line
+// has both accuracies, as Keras prints them.
+TEST(Fit, ProgressLineHasAccuracyOnlyForALossWithOne) {
+    const Blobs data = blobs(40, 10);
+    using Reconstruct = tn::Model<tn::Input<8>, tn::Dense<4, tn::Tanh>, tn::Dense<8>>;
+    Reconstruct autoencoder(1);
+    tn::Trainer<Reconstruct, tn::Adam, tn::MSE, 16> mse(autoencoder);
+    ::testing::internal::CaptureStdout();
+    const auto history = tn::fit(mse, Shape8{data.x}, Shape8{data.x}, Shape8{data.x}, Shape8{data.x},
+                                 {.epochs = 1, .batch_size = 16});
+    const std::string line = ::testing::internal::GetCapturedStdout();
+    EXPECT_TRUE(std::regex_match(line, std::regex(R"(Epoch 1/1 - 3/3 steps - [0-9.]+s - loss: [0-9]\.[0-9]{5} - )"
+                                                  R"(val_loss: [0-9]\.[0-9]{5}\n)")))
+        << line;
+    EXPECT_TRUE(std::isnan(history[0].accuracy) && std::isnan(history[0].val_accuracy));
+
+    Classifier classifier(1);
+    tn::Trainer<Classifier, tn::Adam, tn::SparseCategoricalCrossentropy<tn::FromLogits>, 16> trainer(classifier);
+    ::testing::internal::CaptureStdout();
+    tn::fit(trainer, Shape8{data.x}, tn::Labels{data.labels}, Shape8{data.x}, tn::Labels{data.labels},
+            {.epochs = 1, .batch_size = 16});
+    const std::string classifier_line = ::testing::internal::GetCapturedStdout();
+    EXPECT_TRUE(std::regex_match(classifier_line,
+                                 std::regex(R"(Epoch 1/1 - 3/3 steps - [0-9.]+s - loss: [0-9]\.[0-9]{5} - accuracy: )"
+                                            R"([01]\.[0-9]{4} - val_loss: [0-9]\.[0-9]{5} - val_accuracy: [01]\.[0-9]{4}\n)")))
+        << classifier_line;
 }

@@ -21,6 +21,11 @@
 //                                 tensors ("relu k3 s2 pad(0,0)"): every setting
 //                                 that changes what it computes, so that model
 //                                 files are keyed to it (compile_time_text.hpp)
+// Optional on the layer type (Dense<64, Sigmoid>):
+//   activation, with_activation<A>   its element-wise activation, and the same
+//                                    layer with activation A on the same
+//                                    parameters: a binary crossentropy after a
+//                                    sigmoid then trains on the logits (loss_input.hpp)
 // Each layer type also has input_check<layer_index<I>, Shape>, whose ::value says
 // whether it accepts that input; when it does not, instantiating it fails with a
 // message the user can act on, and the compiler's note names the layer's index,

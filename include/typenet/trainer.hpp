@@ -4,11 +4,14 @@
 // capacity. A step splits its rows into one contiguous share per thread;
 // each thread copies its own rows in, and the shares' gradients are summed in
 // a fixed order, so results depend on the seed and the thread count only.
+// The loss says what the targets are (targets.hpp) and how a batch's terms
+// are averaged (reduction.hpp); loss_input.hpp says which layers run before it.
 #include <algorithm>
 #include <array>
 #include <chrono>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 #include <memory>
 #include <span>
@@ -24,25 +27,14 @@
 #include "typenet/instruction_set.hpp"
 #include "typenet/kernels/elementwise.hpp"
 #include "typenet/kernels/optimizers.hpp"
+#include "typenet/loss_input.hpp"
 #include "typenet/losses.hpp"
 #include "typenet/model.hpp"
 #include "typenet/optimizers.hpp"
+#include "typenet/targets.hpp"
 #include "typenet/workers.hpp"
 
 namespace typenet::inline TYPENET_ISA_NAMESPACE {
-
-// Appears in compiler notes with both shapes when a model's output and its targets differ.
-template <class OutputShape, class TargetShape>
-struct target_check {
-    static constexpr bool value = std::is_same_v<OutputShape, TargetShape>;
-    static_assert(value, "typenet: the model's output shape differs from the target's shape");
-};
-
-// One row of a batch, where it already is: the input and the target it should give.
-struct BatchRow {
-    const float* input;
-    const float* target;
-};
 
 // Every core this machine has.
 inline std::size_t available_cores() { return std::max(1u, std::thread::hardware_concurrency()); }
@@ -55,7 +47,15 @@ public:
     using graph = typename M::graph;
     using input_shape = typename M::input_shape;
     using output_shape = typename M::output_shape;
+    // What the loss reads and through which layers (loss_input.hpp); the loss it computes there.
+    using loss_input = LossInput<M, Loss>;
+    // Instantiated here, so that a loss that cannot work with this model's
+    // last layer is refused where the trainer is named.
+    static_assert(sizeof(loss_input) > 0);
+    using target = typename Loss::target;
     static constexpr std::size_t capacity = Capacity;
+    // A class index must be one of these (for ClassIndex targets, a flat output has a score a class).
+    static constexpr std::size_t classes = output_shape::dims[output_shape::rank - 1];
 
     explicit Trainer(M& model, Optimizer optimizer = {}, std::size_t threads = 1)
         : model_(&model), optimizer_(optimizer), state_(M::parameter_count), workers_(std::min(threads, max_threads)) {
@@ -77,7 +77,10 @@ public:
         return state_;
     }
     const typename Optimizer::State& optimizer_state() const { return state_; }
-    // The first thread's workspace: after a single-threaded step it holds that step's activations.
+    // The first thread's workspace: after a single-threaded step it holds that
+    // step's activations, up to what the loss read (loss_input.hpp: where
+    // training reads logits, the last activation holds them, or a last
+    // Softmax's output is not computed).
     Workspace<M, Capacity>& workspace() { return shares_[0]->workspace; }
     // After compute_gradients(), the gradients summed over the threads; after
     // backward(), that pass's. (A step leaves each thread's slice of the sum in
@@ -85,16 +88,29 @@ public:
     std::span<const float> gradients() const { return shares_[0]->gradients.span(); }
 
     // One step on rows of inputs and targets: forward, loss, backward, update.
-    // Returns the loss as a mean over the rows' elements. Throws NumericalError,
-    // changing nothing (weights, optimizer state, step count), when the loss,
-    // a gradient, or a value the update would write is not finite.
+    // Returns the batch's loss, reduced as the loss says (for MSE the mean
+    // over the rows' elements). Throws NumericalError, changing nothing
+    // (weights, optimizer state, step count), when the loss, a gradient, or a
+    // value the update would write is not finite. Targets are rows of the
+    // output's shape, or class indices (one a row) for a loss whose target
+    // is ClassIndex: a label outside the classes is a DataError naming its
+    // row, and changes nothing either.
     template <class Arch = kernels::native_arch>
     double step(std::span<const float> inputs, std::span<const float> targets) {
         return step<Arch>(check_rows(inputs, targets), row_in_spans(inputs, targets));
     }
+    template <class Arch = kernels::native_arch>
+    double step(std::span<const float> inputs, std::span<const std::int32_t> labels) {
+        return step<Arch>(check_rows(inputs, labels), row_in_spans(inputs, labels));
+    }
+    template <class Arch = kernels::native_arch>
+    double step(std::span<const float> inputs, std::span<const std::uint8_t> labels) {
+        return step<Arch>(check_rows(inputs, labels), row_in_spans(inputs, labels));
+    }
 
     // The same on a batch given by where its rows already are: row_of(r) returns
-    // the BatchRow of row r < rows. Each thread copies the rows it needs itself,
+    // the BatchRow of row r < rows (a LabelledRow, for class indices). Each
+    // thread copies the rows it needs itself,
     // so no core writes memory another core is about to read; row_of is called
     // from every training thread at once.
     //
@@ -108,6 +124,10 @@ public:
     // are finite.
     template <class Arch = kernels::native_arch, class RowOf>
     double step(std::size_t rows, RowOf row_of) {
+        static_assert(std::is_same_v<std::invoke_result_t<RowOf&, std::size_t>, typename target::row>,
+                      "typenet: row_of(r) must return the loss's kind of row: a BatchRow (input and target rows) "
+                      "for targets of the output's shape, a LabelledRow (input row and class index) for class "
+                      "indices");
         begin_batch(rows);
         const bool alone = dispatch_.alone();
         const auto start = std::chrono::steady_clock::now();
@@ -149,16 +169,24 @@ public:
         return loss;
     }
 
+    // How many of the last step's predictions the loss's accuracy judged right
+    // (accuracy.hpp), from the outputs before its update; 0 for a loss with none.
+    std::size_t correct_predictions() const { return correct_predictions_; }
+
     // Forward, loss and backward of a batch, without the update: the gradients
     // are then in gradients().
-    template <class Arch = kernels::native_arch>
-    double compute_gradients(std::span<const float> inputs, std::span<const float> targets) {
+    template <class Arch = kernels::native_arch, class Target>
+    double compute_gradients(std::span<const float> inputs, std::span<const Target> targets) {
         const std::size_t rows = check_rows(inputs, targets);
         begin_batch(rows);
         // Always on the team: this is for tests and tools, not timed steps.
         const double loss = run_shares<Arch>(row_in_spans(inputs, targets), false);
         sum_gradients<Arch>(0, M::parameter_count, 0);
         return loss;
+    }
+    template <class Arch = kernels::native_arch>
+    double compute_gradients(std::span<const float> inputs, std::span<const float> targets) {
+        return compute_gradients<Arch, float>(inputs, targets);
     }
 
     // Backward through every layer, on the first thread, from the gradient of
@@ -169,7 +197,7 @@ public:
     template <class Arch = kernels::native_arch>
     void backward(std::size_t rows, bool input_gradient) {
         check_batch_rows(rows);
-        backward_share<Arch>(*shares_[0], rows, input_gradient);
+        backward_share<Arch, WholeModel>(*shares_[0], rows, input_gradient);
     }
 
 private:
@@ -197,20 +225,41 @@ private:
         }
     }
 
-    static auto row_in_spans(std::span<const float> inputs, std::span<const float> targets) {
-        return [inputs, targets](std::size_t r) {
-            return BatchRow{inputs.data() + r * input_shape::size, targets.data() + r * output_shape::size};
-        };
+    // Targets as spans: rows of the output's shape, or class indices.
+    template <class Target>
+    static auto row_in_spans(std::span<const float> inputs, std::span<const Target> targets) {
+        if constexpr (std::is_same_v<Target, float>) {
+            static_assert(std::is_same_v<target, OutputShaped>,
+                          "typenet: this loss takes class indices as targets, one a row: pass them as "
+                          "std::span<const std::int32_t> or std::span<const std::uint8_t>");
+            return [inputs, targets](std::size_t r) {
+                return BatchRow{inputs.data() + r * input_shape::size, targets.data() + r * output_shape::size};
+            };
+        } else {
+            static_assert(ClassLabel<Target>, "typenet: targets are floats, or class indices as std::int32_t or "
+                                              "std::uint8_t");
+            static_assert(std::is_same_v<target, ClassIndex>,
+                          "typenet: this loss takes targets of the output's shape (floats), not class indices; for "
+                          "class indices use SparseCategoricalCrossentropy");
+            return [inputs, targets](std::size_t r) {
+                return LabelledRow{inputs.data() + r * input_shape::size, static_cast<std::int32_t>(targets[r])};
+            };
+        }
     }
 
     template <class Arch, class RowOf>
     double run_shares(const RowOf& row_of, bool alone) {
-        const float scale = 1.0f / static_cast<float>(batch_rows_ * output_shape::size);
+        using reduction = typename loss_input::loss::reduction;
+        const float scale = reduction::template gradient_scale<output_shape>(batch_rows_);
         auto job = [&](std::size_t t) { run_share<Arch>(*shares_[t], row_of, scale); };
         workers_.run(job, alone);
         double loss_sum = 0.0;
-        for (const auto& share : shares_) loss_sum += share->loss_sum;
-        return loss_sum / static_cast<double>(batch_rows_ * output_shape::size);
+        correct_predictions_ = 0;
+        for (const auto& share : shares_) {
+            loss_sum += share->loss_sum;
+            correct_predictions_ += share->correct;
+        }
+        return reduction::template mean<output_shape>(loss_sum, batch_rows_);
     }
 
     // Sums the shares' gradients over [first, last), in share order, into share into's.
@@ -318,12 +367,17 @@ private:
                                    Optimizer::state_name);
     }
 
+    // A share's copy of its rows' targets.
+    using TargetBuffer = std::conditional_t<std::is_same_v<target, OutputShaped>, AlignedFloats,
+                                            std::vector<std::int32_t>>;
+
     struct Share {
         Workspace<M, Capacity> workspace;
         AlignedFloats gradients{M::parameter_count};
-        AlignedFloats targets{Capacity * output_shape::size};
+        TargetBuffer targets = TargetBuffer(Capacity * target::template per_row<output_shape>);
         std::size_t first = 0, rows = 0;
         double loss_sum = 0.0;
+        std::size_t correct = 0;
         // This thread's slice of the step's update: its gradients' Magnitudes, and
         // the largest magnitude of the optimizer state the update wrote there.
         kernels::Magnitudes slice_gradients;
@@ -333,35 +387,54 @@ private:
     template <class Arch, class RowOf>
     void run_share(Share& share, const RowOf& row_of, float scale) {
         share.loss_sum = 0.0;
+        share.correct = 0;
         if (share.rows == 0) {  // fewer rows than threads: this share adds nothing
             std::fill_n(share.gradients.data(), M::parameter_count, 0.0f);
             return;
         }
         auto& workspace = share.workspace;
         for (std::size_t r = 0; r < share.rows; ++r) {
-            const BatchRow row = row_of(share.first + r);
+            const auto row = row_of(share.first + r);
             std::copy_n(row.input, input_shape::size, workspace.activation(0) + r * input_shape::size);
-            std::copy_n(row.target, output_shape::size, share.targets.data() + r * output_shape::size);
+            if constexpr (std::is_same_v<target, OutputShaped>) {
+                std::copy_n(row.target, output_shape::size, share.targets.data() + r * output_shape::size);
+            } else {
+                if (!names_a_class(row.label, classes))
+                    throw label_out_of_range(share.first + r, row.label, classes, "the batch");
+                share.targets[r] = row.label;
+            }
         }
-        Part<M, 0, graph::layer_count>::template forward<0, graph::layer_count, Arch>(
-            model_->parameters().data(), workspace, workspace.activation(0), share.rows);
-        share.loss_sum = Loss::template sum<Arch>(workspace.activation(graph::layer_count), share.targets.data(),
-                                                  share.rows * output_shape::size, scale,
-                                                  workspace.gradient(graph::layer_count));
-        backward_share<Arch>(share, share.rows, false);
+        const float* loss_reads = loss_input::template forward<Arch>(
+            model_->parameters().data(), workspace,
+            std::span<const float>(workspace.activation(0), share.rows * input_shape::size)).data();
+        share.loss_sum = loss_input::loss::template sum<Arch, output_shape>(
+            loss_reads, share.targets.data(), share.rows, scale, workspace.gradient(loss_input::layers));
+        if constexpr (HasAccuracy<Loss>)
+            share.correct = Loss::accuracy::template correct<output_shape>(loss_reads, share.targets.data(),
+                                                                           share.rows, loss_input::scores);
+        backward_share<Arch, loss_input>(share, share.rows, false);
     }
 
-    template <class Arch>
+    // The layers backward runs through: the model's, or those training runs
+    // (loss_input), each with layers and bound<I>.
+    struct WholeModel {
+        static constexpr std::size_t layers = graph::layer_count;
+        template <std::size_t I>
+        using bound = typename graph::template bound<I>;
+    };
+
+    template <class Arch, class Layers>
     void backward_share(Share& share, std::size_t rows, bool input_gradient) {
         const float* parameters = model_->parameters().data();
         [&]<std::size_t... I>(std::index_sequence<I...>) {
-            (backward_layer<graph::layer_count - 1 - I, Arch>(share, parameters, rows, input_gradient), ...);
-        }(std::make_index_sequence<graph::layer_count>{});
+            (backward_layer<Layers::layers - 1 - I, Arch, typename Layers::template bound<Layers::layers - 1 - I>>(
+                 share, parameters, rows, input_gradient),
+             ...);
+        }(std::make_index_sequence<Layers::layers>{});
     }
 
-    template <std::size_t I, class Arch>
+    template <std::size_t I, class Arch, class B>
     void backward_layer(Share& share, const float* parameters, std::size_t rows, bool input_gradient) {
-        using B = typename graph::template bound<I>;
         if constexpr (!B::is_view) {
             auto& workspace = share.workspace;
             float* dx = graph::needs_input_gradient(I, input_gradient) ? workspace.gradient(I) : nullptr;
@@ -372,14 +445,17 @@ private:
         }
     }
 
-    std::size_t check_rows(std::span<const float> inputs, std::span<const float> targets) const {
+    template <class Target>
+    std::size_t check_rows(std::span<const float> inputs, std::span<const Target> targets) const {
+        constexpr std::size_t per_row = std::is_same_v<Target, float> ? output_shape::size : 1;
         const std::size_t rows = inputs.size() / input_shape::size;
         if (inputs.empty() || inputs.size() % input_shape::size != 0 || rows > Capacity ||
-            targets.size() != rows * output_shape::size)
-            throw UsageError(fmt::format("typenet: a step takes 1 to {} rows of {} inputs and {} targets each; got {} "
-                                         "input floats and {} target floats",
-                                         Capacity, input_shape::size, output_shape::size, inputs.size(),
-                                         targets.size()));
+            targets.size() != rows * per_row)
+            throw UsageError(fmt::format("typenet: a step takes 1 to {} rows of {} inputs and {} {} each; got {} "
+                                         "input floats and {} {}",
+                                         Capacity, input_shape::size, per_row,
+                                         std::is_same_v<Target, float> ? "targets" : "class index", inputs.size(),
+                                         targets.size(), std::is_same_v<Target, float> ? "target floats" : "labels"));
         return rows;
     }
 
@@ -390,6 +466,7 @@ private:
     Dispatch dispatch_;
     std::vector<std::unique_ptr<Share>> shares_;
     std::size_t batch_rows_ = 0;
+    std::size_t correct_predictions_ = 0;
     // At least the largest magnitude of the state the optimizer's bound needs
     // (Adam's m, SGD's velocity): 0 for the fresh state, what the last update
     // wrote after a step, infinite (unknown) once the program had the state.

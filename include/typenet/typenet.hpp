@@ -1,5 +1,6 @@
 #pragma once
 // The public API of typenet: include this one header.
+#include "typenet/accuracy.hpp"
 #include "typenet/activations.hpp"
 #include "typenet/decimal.hpp"
 #include "typenet/error.hpp"
@@ -7,9 +8,11 @@
 #include "typenet/layers/conv2d.hpp"
 #include "typenet/layers/dense.hpp"
 #include "typenet/layers/reshape.hpp"
+#include "typenet/layers/softmax.hpp"
 #include "typenet/losses.hpp"
 #include "typenet/model.hpp"
 #include "typenet/optimizers.hpp"
 #include "typenet/samples.hpp"
 #include "typenet/shape.hpp"
+#include "typenet/targets.hpp"
 #include "typenet/trainer.hpp"

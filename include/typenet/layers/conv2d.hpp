@@ -70,6 +70,8 @@ template <std::size_t Filters, std::size_t Kernel, std::size_t Stride = 1, Paddi
 struct Conv2D {
     static_assert(Filters > 0 && Kernel > 0 && Stride > 0, "typenet: Conv2D needs positive filters, kernel and stride");
     using activation = Act;
+    template <Activation Other>
+    using with_activation = Conv2D<Filters, Kernel, Stride, Pad, Other>;
 
     template <class Index, class In>
     struct input_check {
@@ -173,6 +175,8 @@ struct Conv2DTranspose {
     static_assert(Filters > 0 && Kernel > 0 && Stride > 0,
                   "typenet: Conv2DTranspose needs positive filters, kernel and stride");
     using activation = Act;
+    template <Activation Other>
+    using with_activation = Conv2DTranspose<Filters, Kernel, Stride, Pad, Other>;
 
     template <class Index, class In>
     struct input_check {
