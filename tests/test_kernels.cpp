@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "support/archs.hpp"
+#include "support/float_checks.hpp"
 #include "typenet/activations.hpp"
 #include "typenet/kernels/elementwise.hpp"
 #include "typenet/kernels/losses.hpp"
@@ -19,24 +20,12 @@
 
 namespace tn = typenet;
 namespace kr = typenet::kernels;
+using typenet::testing::expect_close;
+using typenet::testing::random_floats;
 
 namespace {
 
 constexpr std::size_t awkward_sizes[] = {1, 3, 4, 7, 15, 16, 17, 31, 33, 63, 65, 100};
-
-std::vector<float> random_floats(std::size_t n, std::uint64_t seed, float low = -1.0f, float high = 1.0f) {
-    tn::Random random(seed);
-    std::vector<float> values(n);
-    for (auto& v : values) v = random.uniform(low, high);
-    return values;
-}
-
-void expect_close(const std::vector<float>& actual, const std::vector<float>& expected, float tolerance,
-                  const std::string& what) {
-    ASSERT_EQ(actual.size(), expected.size());
-    for (std::size_t i = 0; i < actual.size(); ++i)
-        ASSERT_NEAR(actual[i], expected[i], tolerance * (1.0f + std::abs(expected[i]))) << what << " at " << i;
-}
 
 float largest_magnitude(const std::vector<float>& values) {
     float largest = 0.0f;

@@ -13,24 +13,20 @@
 #include <gtest/gtest.h>
 
 #include "support/archs.hpp"
+#include "support/float_checks.hpp"
 #include "typenet/kernels/losses.hpp"
 #include "typenet/losses.hpp"
 #include "typenet/random.hpp"
 
 namespace tn = typenet;
 namespace kr = typenet::kernels;
+using typenet::testing::expect_close;
+using typenet::testing::random_floats;
 using Native = tn::kernels::native_arch;
 
 namespace {
 
 constexpr std::size_t awkward_sizes[] = {1, 3, 7, 10, 16, 17, 33, 100};
-
-std::vector<float> random_floats(std::size_t n, std::uint64_t seed, float low, float high) {
-    tn::Random random(seed);
-    std::vector<float> values(n);
-    for (auto& v : values) v = random.uniform(low, high);
-    return values;
-}
 
 // Random distributions over n classes, one a vector.
 std::vector<float> random_distributions(std::size_t vectors, std::size_t n, std::uint64_t seed) {
@@ -54,13 +50,6 @@ std::vector<float> one_hot(const std::vector<std::int32_t>& labels, std::size_t 
     std::vector<float> targets(labels.size() * classes, 0.0f);
     for (std::size_t r = 0; r < labels.size(); ++r) targets[r * classes + static_cast<std::size_t>(labels[r])] = 1.0f;
     return targets;
-}
-
-void expect_close(const std::vector<float>& actual, const std::vector<float>& expected, float tolerance,
-                  const std::string& what) {
-    ASSERT_EQ(actual.size(), expected.size());
-    for (std::size_t i = 0; i < actual.size(); ++i)
-        ASSERT_NEAR(actual[i], expected[i], tolerance * (1.0f + std::abs(expected[i]))) << what << " at " << i;
 }
 
 bool all_finite(const std::vector<float>& values) {

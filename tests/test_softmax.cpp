@@ -11,30 +11,19 @@
 #include <gtest/gtest.h>
 
 #include "support/archs.hpp"
+#include "support/float_checks.hpp"
 #include "typenet/kernels/softmax.hpp"
 #include "typenet/layers/softmax.hpp"
 #include "typenet/random.hpp"
 
 namespace tn = typenet;
 namespace kr = typenet::kernels;
+using typenet::testing::expect_close;
+using typenet::testing::random_floats;
 
 namespace {
 
 constexpr std::size_t awkward_sizes[] = {1, 3, 4, 7, 10, 16, 17, 33, 65};
-
-std::vector<float> random_floats(std::size_t n, std::uint64_t seed, float low = -3.0f, float high = 3.0f) {
-    tn::Random random(seed);
-    std::vector<float> values(n);
-    for (auto& v : values) v = random.uniform(low, high);
-    return values;
-}
-
-void expect_close(const std::vector<float>& actual, const std::vector<float>& expected, float tolerance,
-                  const std::string& what) {
-    ASSERT_EQ(actual.size(), expected.size());
-    for (std::size_t i = 0; i < actual.size(); ++i)
-        ASSERT_NEAR(actual[i], expected[i], tolerance * (1.0f + std::abs(expected[i]))) << what << " at " << i;
-}
 
 }  // namespace
 
@@ -46,7 +35,7 @@ TYPED_TEST(SoftmaxKernels, ForwardAndBackwardMatchReference) {
     for (const std::size_t vectors : {1, 3})
         for (const std::size_t n : awkward_sizes) {
             const std::string what = fmt::format("{} vectors of {}", vectors, n);
-            const auto z = random_floats(vectors * n, 1 + n), dy = random_floats(vectors * n, 100 + n, -1.0f, 1.0f);
+            const auto z = random_floats(vectors * n, 1 + n, -3.0f, 3.0f), dy = random_floats(vectors * n, 100 + n, -1.0f, 1.0f);
             std::vector<float> y(z.size()), expected(z.size()), dx(z.size()), dx_expected(z.size());
             kr::softmax<TypeParam>(z.data(), y.data(), vectors, n);
             kr::reference::softmax(z.data(), expected.data(), vectors, n);
@@ -59,7 +48,7 @@ TYPED_TEST(SoftmaxKernels, ForwardAndBackwardMatchReference) {
 
 TYPED_TEST(SoftmaxKernels, LargestOfMatchesReference) {
     for (const std::size_t n : awkward_sizes) {
-        const auto x = random_floats(n, 7 + n);
+        const auto x = random_floats(n, 7 + n, -3.0f, 3.0f);
         EXPECT_EQ(kr::largest_of<TypeParam>(x.data(), n), *std::max_element(x.begin(), x.end())) << n;
     }
 }
@@ -85,7 +74,7 @@ TYPED_TEST(SoftmaxKernels, FiniteAtExtremeLogits) {
 TEST(Softmax, NormalizesEachVectorOfTheLastAxis) {
     using B = tn::Softmax::Bound<tn::Shape<4, 7>>;
     static_assert(std::is_same_v<B::output_shape, tn::Shape<4, 7>> && B::parameter_count == 0);
-    const auto x = random_floats(2 * 28, 5);
+    const auto x = random_floats(2 * 28, 5, -3.0f, 3.0f);
     std::vector<float> y(x.size());
     B::forward<tn::kernels::native_arch>(nullptr, x.data(), y.data(), 2, nullptr);
     for (std::size_t v = 0; v < 8; ++v) {
