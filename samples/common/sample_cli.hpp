@@ -1,11 +1,13 @@
 #pragma once
 // What the notebook's samples share: their training flags, the exit codes
 // (2 for usage, 1 for data), the output folder, and history.csv.
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -155,10 +157,36 @@ inline void prepare_output_folder(const std::string& program, const std::filesys
     }
 }
 
-inline void write_history_csv(const std::filesystem::path& file, const typenet::History& history) {
-    std::string text = "epoch,loss,val_loss,seconds\n";
-    for (const auto& record : history)
-        text += fmt::format("{},{:.6f},{:.6f},{:.4f}\n", record.epoch, record.loss, record.val_loss, record.seconds);
+// The columns of a training history beside its epoch, under Keras's names
+// (the keys of history.history), in history.csv's order. The accuracies are
+// there only for a loss that has one (the crossentropies).
+struct HistoryColumn {
+    std::string_view name;
+    double typenet::EpochRecord::*value;
+    bool is_accuracy;
+    int decimals;  // in history.csv
+};
+inline constexpr std::array<HistoryColumn, 5> history_columns{{
+    {"loss", &typenet::EpochRecord::loss, false, 6},
+    {"accuracy", &typenet::EpochRecord::accuracy, true, 6},
+    {"val_loss", &typenet::EpochRecord::val_loss, false, 6},
+    {"val_accuracy", &typenet::EpochRecord::val_accuracy, true, 6},
+    {"seconds", &typenet::EpochRecord::seconds, false, 4},
+}};
+
+inline void write_history_csv(const std::filesystem::path& file, const typenet::History& history,
+                              bool with_accuracies) {
+    const auto written = [with_accuracies](const HistoryColumn& column) { return with_accuracies || !column.is_accuracy; };
+    std::string text = "epoch";
+    for (const auto& column : history_columns)
+        if (written(column)) text += fmt::format(",{}", column.name);
+    text += '\n';
+    for (const auto& record : history) {
+        text += fmt::format("{}", record.epoch);
+        for (const auto& column : history_columns)
+            if (written(column)) text += fmt::format(",{:.{}f}", record.*column.value, column.decimals);
+        text += '\n';
+    }
     typenet::io::write_text_file_atomically(file, text);
 }
 
@@ -183,14 +211,14 @@ inline typenet::io::Dataset load_data_or_exit(const std::string& program, const 
 }
 
 // The flags' epochs, batch and seed; history.csv rewritten (atomically) after every epoch.
-inline typenet::FitOptions fit_options(const TrainingFlags& flags, typenet::History& history) {
+inline typenet::FitOptions fit_options(const TrainingFlags& flags, typenet::History& history, bool with_accuracies) {
     typenet::FitOptions options;
     options.epochs = flags.epochs;
     options.batch_size = flags.batch;
     options.seed = flags.seed;
-    options.on_epoch_end = [&history, file = flags.out / "history.csv"](const typenet::EpochRecord& record) {
+    options.on_epoch_end = [&history, with_accuracies, file = flags.out / "history.csv"](const typenet::EpochRecord& record) {
         history.push_back(record);
-        write_history_csv(file, history);
+        write_history_csv(file, history, with_accuracies);
     };
     return options;
 }

@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
     DenseAutoencoder model(flags.seed);
     tn::Trainer<DenseAutoencoder, tn::Adam, tn::MSE, batch_capacity> trainer(
         model, tn::Adam{.learning_rate = static_cast<float>(flags.learning_rate)}, flags.threads);
-    samples::TrainingFiles files(program, flags, trainer);
+    samples::TrainingFiles files(program, flags, trainer, "MSE, per pixel");
     const auto resumed = files.resume();
     samples::prepare_output_folder(program, flags.out);  // only once every input has been read
     tn::History history;
