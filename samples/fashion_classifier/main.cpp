@@ -142,7 +142,7 @@ int main(int argc, char** argv) {
     FashionClassifier model(flags.seed);
     tn::Trainer<FashionClassifier, tn::Adam, Loss, batch_capacity> trainer(
         model, tn::Adam{.learning_rate = static_cast<float>(flags.learning_rate)}, flags.threads);
-    samples::TrainingFiles files(program, flags, trainer, "sparse categorical crossentropy");
+    samples::TrainingFiles files(program, flags, trainer, "crossentropy");
     const auto resumed = files.resume();
     samples::prepare_output_folder(program, flags.out);  // only once every input has been read
     tn::History history;
