@@ -14,7 +14,7 @@
 #include <fmt/format.h>
 
 #include "common/figures.hpp"
-#include "common/sample_cli.hpp"
+#include "common/training_run.hpp"
 #include "typenet/fit.hpp"
 #include "typenet/io/export_header.hpp"
 #include "typenet/io/model_file.hpp"

@@ -17,7 +17,7 @@
 
 #include "common/figures.hpp"
 #include "common/plot.hpp"
-#include "common/sample_cli.hpp"
+#include "common/training_command_line.hpp"
 #include "common/training_files.hpp"
 #include "notebook_models.hpp"
 #include "typenet/metrics.hpp"
@@ -120,17 +120,16 @@ void write_metrics(const fs::path& file, const Confusion& confusion, double test
 
 int main(int argc, char** argv) {
     const std::string program = "fashion_classifier";
-    CLI::App app{"Trains the classifier of TensorFlow's basic classification tutorial (Flatten, Dense(128, relu), "
-                 "Dense(10)) on Fashion-MNIST, then scores it on the test images.",
-                 program};
-    samples::TrainingFlags flags;
-    flags.out = "out/classifier";
-    samples::add_training_flags(app, flags, batch_capacity);
-    samples::add_model_file_flags(app, flags);
-    app.footer("Writes history.csv, loss.svg, accuracy.svg, checkpoint.tnm, model.tnm, confusion.png, "
-               "predictions.png and metrics.json into --out.\n"
-               "Exit codes: 0 done, 1 bad data, 2 bad usage, 3 training met a non-finite loss or gradient.");
-    samples::parse_flags(app, argc, argv);
+    const samples::TrainingFlags flags = samples::parse_training_command_line(
+        argc, argv,
+        {.program = program,
+         .description = "Trains the classifier of TensorFlow's basic classification tutorial (Flatten, Dense(128, "
+                        "relu), Dense(10)) on Fashion-MNIST, then scores it on the test images.",
+         .footer = "Writes history.csv, loss.svg, accuracy.svg, checkpoint.tnm, model.tnm, confusion.png, "
+                   "predictions.png and metrics.json into --out.\n"
+                   "Exit codes: 0 done, 1 bad data, 2 bad usage, 3 training met a non-finite loss or gradient.",
+         .batch_capacity = batch_capacity,
+         .out = "out/classifier"});
 
     const auto data = samples::load_data_or_exit(program, flags.data);
     const tn::Samples<tn::Shape<28, 28>> train{data.train_images.pixels}, test{data.test_images.pixels};
