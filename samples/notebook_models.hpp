@@ -1,5 +1,6 @@
 #pragma once
-// The notebook's networks (and its tutorial's ECG detector) as types. The samples train them and the tests
+// The notebook's networks (and its tutorial's ECG detector, and the classifier
+// of TensorFlow's "Basic classification" tutorial) as types. The samples train them and the tests
 // check their gradients, so what is tested is exactly what ships.
 #include "typenet/typenet.hpp"
 
@@ -29,5 +30,12 @@ struct EcgEncoder : tn::Sequential<tn::Dense<32, tn::ReLU>, tn::Dense<16, tn::Re
 struct EcgDecoder
     : tn::Sequential<tn::Dense<16, tn::ReLU>, tn::Dense<32, tn::ReLU>, tn::Dense<ecg_width, tn::Sigmoid>> {};
 using EcgDetector = tn::Model<tn::Input<ecg_width>, EcgEncoder, EcgDecoder>;
+
+// TensorFlow's "Basic classification" tutorial: Flatten -> Dense(128, relu) ->
+// Dense(10), ten logits out; and its probability_model, the same layers and a
+// Softmax, which takes the trained classifier's parameters as they are.
+struct FashionLayers : tn::Sequential<tn::Flatten, tn::Dense<128, tn::ReLU>, tn::Dense<10>> {};
+using FashionClassifier = tn::Model<tn::Input<28, 28>, FashionLayers>;
+using FashionProbabilities = tn::Model<tn::Input<28, 28>, FashionLayers, tn::Softmax>;
 
 }  // namespace notebook

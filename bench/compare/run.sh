@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Side by side: trains both notebook models with typenet's samples and with the
-# Keras-equivalent PyTorch script on this machine, then prints the median epoch
-# time of each, their ratio and the final val_loss of each.
+# Side by side: trains the notebook's two models and the classification
+# tutorial's classifier with typenet's samples and with the Keras-equivalent
+# PyTorch scripts on this machine, then prints the median epoch time of each,
+# their ratio and the final val_loss (the classifier: test accuracy) of each.
 #   bash bench/compare/run.sh [epochs] [threads]     (defaults: 10 and 2)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -13,22 +14,28 @@ dpkg-query -W -f='${Status}' python3-torch 2>/dev/null | grep -q "install ok ins
   DEBIAN_FRONTEND=noninteractive "${run_as_root[@]}" apt-get install -y -q python3-torch
 }
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release > /dev/null
-cmake --build build -j2 --target dense_autoencoder denoising_autoencoder
+cmake --build build -j2 --target dense_autoencoder denoising_autoencoder fashion_classifier
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 ./build/samples/dense_autoencoder --epochs "$epochs" --threads "$threads" --out "$out/dense"
 ./build/samples/denoising_autoencoder --epochs "$epochs" --threads "$threads" --out "$out/denoise"
+./build/samples/fashion_classifier --epochs "$epochs" --threads "$threads" --out "$out/classifier"
 /usr/bin/python3 bench/compare/pytorch_autoencoders.py --model both --epochs "$epochs" --threads "$threads" \
   --json "$out/pytorch.json"
+/usr/bin/python3 bench/compare/pytorch_classifier.py --epochs "$epochs" --threads "$threads" \
+  --json "$out/pytorch-classifier.json"
 /usr/bin/python3 - "$out" <<'PY'
 import csv, json, statistics, sys
 out = sys.argv[1]
-torch = json.load(open(f"{out}/pytorch.json"))
-print(f"\n{'model':<8} {'typenet s/epoch':>16} {'PyTorch s/epoch':>16} {'speed-up':>9} {'typenet val_loss':>17} {'PyTorch val_loss':>17}")
-for name, folder in (("dense", "dense"), ("denoise", "denoise")):
-    rows = list(csv.DictReader(open(f"{out}/{folder}/history.csv")))
+torch = json.load(open(f"{out}/pytorch.json"))["models"]
+torch.update(json.load(open(f"{out}/pytorch-classifier.json"))["models"])
+print(f"\n{'model':<10} {'typenet s/epoch':>16} {'PyTorch s/epoch':>16} {'speed-up':>9}  {'measure':<13} {'typenet':>8} {'PyTorch':>8}")
+# The classifier is validated on the test set, so its val_accuracy is the test accuracy.
+for name, column, measure, digits in (("dense", "val_loss", "val_loss", 5), ("denoise", "val_loss", "val_loss", 5),
+                                      ("classifier", "val_accuracy", "test_accuracy", 4)):
+    rows = list(csv.DictReader(open(f"{out}/{name}/history.csv")))
     ours = statistics.median(float(r["seconds"]) for r in rows)
-    theirs = statistics.median(e["seconds"] for e in torch["models"][name]["epochs"])
-    print(f"{name:<8} {ours:>16.3f} {theirs:>16.3f} {theirs / ours:>8.1f}x "
-          f"{float(rows[-1]['val_loss']):>17.5f} {torch['models'][name]['epochs'][-1]['val_loss']:>17.5f}")
+    theirs = statistics.median(e["seconds"] for e in torch[name]["epochs"])
+    print(f"{name:<10} {ours:>16.3f} {theirs:>16.3f} {theirs / ours:>8.1f}x  {measure:<13} "
+          f"{float(rows[-1][column]):>8.{digits}f} {torch[name]['epochs'][-1][column]:>8.{digits}f}")
 PY

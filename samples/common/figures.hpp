@@ -1,31 +1,44 @@
 #pragma once
 // The notebook's figures of a training run, drawn by common/plot.hpp:
-// loss.svg from the history, and rows of titled 28x28 images, scaled up so a
-// person can see them.
+// loss.svg (and accuracy.svg) from the history, and rows of titled 28x28
+// images, scaled up so a person can see them.
 #include <algorithm>
 #include <cstddef>
 #include <filesystem>
 #include <initializer_list>
 #include <span>
 #include <string>
+#include <utility>
 
 #include "common/plot.hpp"
 #include "typenet/fit.hpp"
 
 namespace samples {
 
-// The training and validation loss of every epoch, the picture a Keras user
-// draws from history.history after fit.
-inline void write_loss_plot(const std::filesystem::path& file, const typenet::History& history,
-                            const std::string& title) {
-    plot::LinePlot figure{.title = title, .y_label = "loss"};
-    plot::Series loss{.name = "loss"}, val_loss{.name = "val_loss"};
+// A measure that fit records per epoch on the training and the validation
+// data, under Keras's names: "loss" and "val_loss", "accuracy" and "val_accuracy".
+struct HistoryMeasure {
+    std::string name;
+    double typenet::EpochRecord::*training;
+    double typenet::EpochRecord::*validation;
+};
+
+inline const HistoryMeasure loss_measure{"loss", &typenet::EpochRecord::loss, &typenet::EpochRecord::val_loss};
+inline const HistoryMeasure accuracy_measure{"accuracy", &typenet::EpochRecord::accuracy,
+                                             &typenet::EpochRecord::val_accuracy};
+
+// One measure of every epoch, on the training and the validation data: the
+// picture a Keras user draws from history.history after fit.
+inline void write_history_plot(const std::filesystem::path& file, const typenet::History& history,
+                               const HistoryMeasure& measure, const std::string& title) {
+    plot::LinePlot figure{.title = title, .y_label = measure.name};
+    plot::Series training{.name = measure.name}, validation{.name = "val_" + measure.name};
     for (const auto& record : history) {
         figure.x.push_back(static_cast<double>(record.epoch));
-        loss.values.push_back(record.loss);
-        val_loss.values.push_back(record.val_loss);
+        training.values.push_back(record.*measure.training);
+        validation.values.push_back(record.*measure.validation);
     }
-    figure.series = {std::move(loss), std::move(val_loss)};
+    figure.series = {std::move(training), std::move(validation)};
     plot::write_line_plot(file, figure);
 }
 

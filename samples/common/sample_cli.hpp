@@ -1,45 +1,17 @@
 #pragma once
-// What the notebook's samples share: their training flags, the exit codes
-// (2 for usage, 1 for data), the output folder, and history.csv.
+// The training samples' command line, parsed by CLI11: the flags they share
+// (add_training_flags, add_model_file_flags), the validators of their values,
+// and parse_flags, which turns every usage error into one line and exit code 2.
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <string>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include "typenet/error.hpp"
-#include "typenet/fit.hpp"
-#include "typenet/io/atomic_file.hpp"
-#include "typenet/io/idx.hpp"
-#include "typenet/trainer.hpp"
+#include "common/training_run.hpp"
 
 namespace samples {
-
-inline constexpr int exit_data_error = 1;
-inline constexpr int exit_usage_error = 2;
-inline constexpr int exit_numerical_error = 3;
-
-struct TrainingFlags {
-    std::size_t epochs = 10;
-    std::size_t batch = 32;
-    double learning_rate = 1e-3;
-    std::uint64_t seed = 0;
-    std::size_t threads = typenet::available_cores();
-    std::filesystem::path data = "/usr/share/datasets/fashion-mnist";
-    std::filesystem::path out;
-    std::filesystem::path resume;         // a checkpoint to continue from
-    std::filesystem::path export_header;  // where to write the trained weights as a C++ header
-    std::filesystem::path export_safetensors;  // and as safetensors with PyTorch's names and layouts
-};
-
-[[noreturn]] inline void fail(const std::string& program, int code, const std::string& message) {
-    std::fflush(stdout);
-    fmt::print(stderr, "{}: {}\n", program, message);
-    std::exit(code);
-}
 
 // A number x with low <= x <= high (and not NaN), said in a short sentence.
 inline CLI::Validator between(double low, double high, const std::string& expected) {
@@ -136,63 +108,6 @@ inline void parse_flags(CLI::App& app, int argc, char** argv) {
         if (const auto newline = message.find('\n'); newline != std::string::npos) message.resize(newline);
         fail(app.get_name(), exit_usage_error, message + " (see --help)");
     }
-}
-
-// Makes sure results can be written into out before any work is done.
-inline void prepare_output_folder(const std::string& program, const std::filesystem::path& out) {
-    std::error_code error;
-    std::filesystem::create_directories(out, error);
-    if (error)
-        fail(program, exit_usage_error, fmt::format("--out {}: cannot create the folder: {}", out.string(), error.message()));
-    if (!std::filesystem::is_directory(out))
-        fail(program, exit_usage_error, fmt::format("--out {}: not a folder", out.string()));
-    const auto probe = out / ".typenet-write-test";
-    if (std::FILE* file = std::fopen(probe.c_str(), "wb")) {
-        std::fclose(file);
-        std::filesystem::remove(probe, error);
-    } else {
-        fail(program, exit_usage_error, fmt::format("--out {}: the folder is not writable", out.string()));
-    }
-}
-
-inline void write_history_csv(const std::filesystem::path& file, const typenet::History& history) {
-    std::string text = "epoch,loss,val_loss,seconds\n";
-    for (const auto& record : history)
-        text += fmt::format("{},{:.6f},{:.6f},{:.4f}\n", record.epoch, record.loss, record.val_loss, record.seconds);
-    typenet::io::write_text_file_atomically(file, text);
-}
-
-// Runs work; a file problem exits with 1, a non-finite loss or gradient with 3.
-template <class Work>
-void run_or_exit(const std::string& program, Work&& work) {
-    try {
-        work();
-    } catch (const typenet::DataError& e) {
-        fail(program, exit_data_error, e.what());
-    } catch (const typenet::NumericalError& e) {
-        fail(program, exit_numerical_error, e.what());
-    }
-}
-
-inline typenet::io::Dataset load_data_or_exit(const std::string& program, const std::filesystem::path& folder) {
-    try {
-        return typenet::io::load_fashion_mnist(folder);
-    } catch (const typenet::DataError& e) {
-        fail(program, exit_data_error, e.what());
-    }
-}
-
-// The flags' epochs, batch and seed; history.csv rewritten (atomically) after every epoch.
-inline typenet::FitOptions fit_options(const TrainingFlags& flags, typenet::History& history) {
-    typenet::FitOptions options;
-    options.epochs = flags.epochs;
-    options.batch_size = flags.batch;
-    options.seed = flags.seed;
-    options.on_epoch_end = [&history, file = flags.out / "history.csv"](const typenet::EpochRecord& record) {
-        history.push_back(record);
-        write_history_csv(file, history);
-    };
-    return options;
 }
 
 }  // namespace samples

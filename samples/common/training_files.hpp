@@ -1,10 +1,12 @@
 #pragma once
 // What the samples keep on disk while and after training: history.csv,
-// loss.svg and checkpoint.tnm at the end of every epoch, model.tnm at the end, and --resume to continue from
-// a checkpoint. A checkpoint carries the weights, the optimizer's moments and
-// step, the epochs done, the seed (from which the shuffle of every epoch and
-// the noise are drawn, so it is the whole random state) and the history so far.
+// loss.svg (and accuracy.svg) and checkpoint.tnm at the end of every epoch,
+// model.tnm at the end, and --resume to continue from a checkpoint. A
+// checkpoint carries the weights, the optimizer's moments and step, the epochs
+// done, the seed (from which the shuffle of every epoch and the noise are
+// drawn, so it is the whole random state) and the history so far.
 #include <bit>
+#include <cmath>
 #include <filesystem>
 #include <string>
 #include <utility>
@@ -12,7 +14,7 @@
 #include <fmt/format.h>
 
 #include "common/figures.hpp"
-#include "common/sample_cli.hpp"
+#include "common/training_run.hpp"
 #include "typenet/fit.hpp"
 #include "typenet/io/export_header.hpp"
 #include "typenet/io/model_file.hpp"
@@ -20,13 +22,17 @@
 
 namespace samples {
 
-// The history rides in the checkpoint's named values as the doubles' bits.
+// The history rides in the checkpoint's named values as the doubles' bits
+// (history.<epoch>.<column>). The accuracies are stored only where the run
+// has them, so that an autoencoder's checkpoint holds the values it held
+// before they were added; one not stored comes back as NaN. An epoch missing
+// any other column is not restored.
 inline void store_history(typenet::io::CheckpointInfo& info, const typenet::History& history) {
     for (const auto& record : history) {
         const std::string key = fmt::format("history.{:06}.", record.epoch);
-        info.values[key + "loss"] = std::bit_cast<std::uint64_t>(record.loss);
-        info.values[key + "val_loss"] = std::bit_cast<std::uint64_t>(record.val_loss);
-        info.values[key + "seconds"] = std::bit_cast<std::uint64_t>(record.seconds);
+        for (const auto& column : history_columns)
+            if (!column.is_accuracy || !std::isnan(record.*column.value))
+                info.values[key + std::string(column.name)] = std::bit_cast<std::uint64_t>(record.*column.value);
     }
 }
 
@@ -34,12 +40,15 @@ inline typenet::History restore_history(const typenet::io::CheckpointInfo& info)
     typenet::History history;
     for (std::size_t epoch = 1; epoch <= info.epochs; ++epoch) {
         const std::string key = fmt::format("history.{:06}.", epoch);
-        const auto loss = info.values.find(key + "loss");
-        const auto val_loss = info.values.find(key + "val_loss");
-        const auto seconds = info.values.find(key + "seconds");
-        if (loss == info.values.end() || val_loss == info.values.end() || seconds == info.values.end()) continue;
-        history.push_back({epoch, std::bit_cast<double>(loss->second), std::bit_cast<double>(val_loss->second),
-                           std::bit_cast<double>(seconds->second)});
+        typenet::EpochRecord record{.epoch = epoch};
+        bool complete = true;
+        for (const auto& column : history_columns) {
+            if (const auto value = info.values.find(key + std::string(column.name)); value != info.values.end())
+                record.*column.value = std::bit_cast<double>(value->second);
+            else
+                complete = complete && column.is_accuracy;
+        }
+        if (complete) history.push_back(record);
     }
     return history;
 }
@@ -49,8 +58,13 @@ inline typenet::History restore_history(const typenet::io::CheckpointInfo& info)
 template <class Trainer>
 class TrainingFiles {
 public:
-    TrainingFiles(const std::string& program, const TrainingFlags& flags, Trainer& trainer)
-        : program_(program), flags_(flags), trainer_(trainer) {}
+    // A loss with an accuracy adds the accuracies to history.csv, and accuracy.svg.
+    static constexpr bool has_accuracy = typenet::HasAccuracy<typename Trainer::loss_type>;
+
+    // `loss_description` says in loss.svg's title what the loss is ("MSE, per pixel").
+    TrainingFiles(const std::string& program, const TrainingFlags& flags, Trainer& trainer,
+                  std::string loss_description)
+        : program_(program), flags_(flags), trainer_(trainer), loss_description_(std::move(loss_description)) {}
 
     // Values beyond the seed that the run depends on (the noise factor's bits).
     typenet::io::CheckpointInfo& extra() { return extra_; }
@@ -72,12 +86,16 @@ public:
     typenet::FitOptions fit_options(const typenet::io::CheckpointInfo& resumed, typenet::History& history) {
         history = restore_history(resumed);
         seed_ = resumed.seed;
-        auto options = samples::fit_options(flags_, history);
+        auto options = samples::fit_options(flags_, history, has_accuracy);
         options.seed = seed_;
         options.initial_epoch = resumed.epochs;
         options.on_epoch_end = [this, &history, write_history = options.on_epoch_end](const typenet::EpochRecord& record) {
             write_history(record);
-            write_loss_plot(flags_.out / "loss.svg", history, program_ + ": loss per epoch (MSE, per pixel)");
+            write_history_plot(flags_.out / "loss.svg", history, loss_measure,
+                               fmt::format("{}: loss per epoch ({})", program_, loss_description_));
+            if constexpr (has_accuracy)
+                write_history_plot(flags_.out / "accuracy.svg", history, accuracy_measure,
+                                   program_ + ": accuracy per epoch");
             typenet::io::CheckpointInfo info = extra_;
             info.epochs = record.epoch;
             info.seed = seed_;
@@ -103,6 +121,7 @@ private:
     std::string program_;
     const TrainingFlags& flags_;
     Trainer& trainer_;
+    std::string loss_description_;
     typenet::io::CheckpointInfo extra_;
     std::uint64_t seed_ = 0;
 };

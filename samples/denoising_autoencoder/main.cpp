@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
     DenoisingAutoencoder model(flags.seed);
     tn::Trainer<DenoisingAutoencoder, tn::Adam, tn::MSE, batch_capacity> trainer(
         model, tn::Adam{.learning_rate = static_cast<float>(flags.learning_rate)}, flags.threads);
-    samples::TrainingFiles files(program, flags, trainer);
+    samples::TrainingFiles files(program, flags, trainer, "MSE, per pixel");
     files.extra().values["noise_factor"] = std::bit_cast<std::uint64_t>(noise_factor);
     const auto resumed = files.resume();
     samples::prepare_output_folder(program, flags.out);  // only once every input has been read

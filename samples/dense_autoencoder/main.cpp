@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/figures.hpp"
-#include "common/sample_cli.hpp"
+#include "common/training_command_line.hpp"
 #include "common/training_files.hpp"
 #include "notebook_models.hpp"
 #include "typenet/typenet.hpp"
@@ -19,12 +19,12 @@ using Image = tn::Shape<28, 28>;
 
 int main(int argc, char** argv) {
     const std::string program = "dense_autoencoder";
-    CLI::App app{"Trains the notebook's dense autoencoder (784 -> 64 -> 784) on Fashion-MNIST.", program};
-    samples::TrainingFlags flags;
-    flags.out = "out/dense";
-    samples::add_training_flags(app, flags, batch_capacity);
-    samples::add_model_file_flags(app, flags);
-    samples::parse_flags(app, argc, argv);
+    const samples::TrainingFlags flags = samples::parse_training_command_line(
+        argc, argv,
+        {.program = program,
+         .description = "Trains the notebook's dense autoencoder (784 -> 64 -> 784) on Fashion-MNIST.",
+         .batch_capacity = batch_capacity,
+         .out = "out/dense"});
 
     const auto data = samples::load_data_or_exit(program, flags.data);
 
@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
     DenseAutoencoder model(flags.seed);
     tn::Trainer<DenseAutoencoder, tn::Adam, tn::MSE, batch_capacity> trainer(
         model, tn::Adam{.learning_rate = static_cast<float>(flags.learning_rate)}, flags.threads);
-    samples::TrainingFiles files(program, flags, trainer);
+    samples::TrainingFiles files(program, flags, trainer, "MSE, per pixel");
     const auto resumed = files.resume();
     samples::prepare_output_folder(program, flags.out);  // only once every input has been read
     tn::History history;

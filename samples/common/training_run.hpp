@@ -1,0 +1,131 @@
+#pragma once
+// What the training samples share beyond their command line: the values of
+// their flags, the exit codes (2 for usage, 1 for data, 3 for a non-finite
+// loss or gradient), the output folder, the data, and history.csv. No CLI11
+// here: its header alone costs a sample's build about 12 s at -O3, so the
+// flags are parsed in common/sample_cli.hpp, or compiled once in
+// common/training_command_line.cpp.
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "typenet/error.hpp"
+#include "typenet/fit.hpp"
+#include "typenet/io/atomic_file.hpp"
+#include "typenet/io/idx.hpp"
+#include "typenet/trainer.hpp"
+
+namespace samples {
+
+inline constexpr int exit_data_error = 1;
+inline constexpr int exit_usage_error = 2;
+inline constexpr int exit_numerical_error = 3;
+
+struct TrainingFlags {
+    std::size_t epochs = 10;
+    std::size_t batch = 32;
+    double learning_rate = 1e-3;
+    std::uint64_t seed = 0;
+    std::size_t threads = typenet::available_cores();
+    std::filesystem::path data = "/usr/share/datasets/fashion-mnist";
+    std::filesystem::path out;
+    std::filesystem::path resume;         // a checkpoint to continue from
+    std::filesystem::path export_header;  // where to write the trained weights as a C++ header
+    std::filesystem::path export_safetensors;  // and as safetensors with PyTorch's names and layouts
+};
+
+[[noreturn]] inline void fail(const std::string& program, int code, const std::string& message) {
+    std::fflush(stdout);
+    fmt::print(stderr, "{}: {}\n", program, message);
+    std::exit(code);
+}
+
+// Makes sure results can be written into out before any work is done.
+inline void prepare_output_folder(const std::string& program, const std::filesystem::path& out) {
+    std::error_code error;
+    std::filesystem::create_directories(out, error);
+    if (error)
+        fail(program, exit_usage_error, fmt::format("--out {}: cannot create the folder: {}", out.string(), error.message()));
+    if (!std::filesystem::is_directory(out))
+        fail(program, exit_usage_error, fmt::format("--out {}: not a folder", out.string()));
+    const auto probe = out / ".typenet-write-test";
+    if (std::FILE* file = std::fopen(probe.c_str(), "wb")) {
+        std::fclose(file);
+        std::filesystem::remove(probe, error);
+    } else {
+        fail(program, exit_usage_error, fmt::format("--out {}: the folder is not writable", out.string()));
+    }
+}
+
+// The columns of a training history beside its epoch, under Keras's names
+// (the keys of history.history), in history.csv's order. The accuracies are
+// there only for a loss that has one (the crossentropies).
+struct HistoryColumn {
+    std::string_view name;
+    double typenet::EpochRecord::*value;
+    bool is_accuracy;
+    int decimals;  // in history.csv
+};
+inline constexpr std::array<HistoryColumn, 5> history_columns{{
+    {"loss", &typenet::EpochRecord::loss, false, 6},
+    {"accuracy", &typenet::EpochRecord::accuracy, true, 6},
+    {"val_loss", &typenet::EpochRecord::val_loss, false, 6},
+    {"val_accuracy", &typenet::EpochRecord::val_accuracy, true, 6},
+    {"seconds", &typenet::EpochRecord::seconds, false, 4},
+}};
+
+inline void write_history_csv(const std::filesystem::path& file, const typenet::History& history,
+                              bool with_accuracies) {
+    const auto written = [with_accuracies](const HistoryColumn& column) { return with_accuracies || !column.is_accuracy; };
+    std::string text = "epoch";
+    for (const auto& column : history_columns)
+        if (written(column)) text += fmt::format(",{}", column.name);
+    text += '\n';
+    for (const auto& record : history) {
+        text += fmt::format("{}", record.epoch);
+        for (const auto& column : history_columns)
+            if (written(column)) text += fmt::format(",{:.{}f}", record.*column.value, column.decimals);
+        text += '\n';
+    }
+    typenet::io::write_text_file_atomically(file, text);
+}
+
+// Runs work; a file problem exits with 1, a non-finite loss or gradient with 3.
+template <class Work>
+void run_or_exit(const std::string& program, Work&& work) {
+    try {
+        work();
+    } catch (const typenet::DataError& e) {
+        fail(program, exit_data_error, e.what());
+    } catch (const typenet::NumericalError& e) {
+        fail(program, exit_numerical_error, e.what());
+    }
+}
+
+inline typenet::io::Dataset load_data_or_exit(const std::string& program, const std::filesystem::path& folder) {
+    try {
+        return typenet::io::load_fashion_mnist(folder);
+    } catch (const typenet::DataError& e) {
+        fail(program, exit_data_error, e.what());
+    }
+}
+
+// The flags' epochs, batch and seed; history.csv rewritten (atomically) after every epoch.
+inline typenet::FitOptions fit_options(const TrainingFlags& flags, typenet::History& history, bool with_accuracies) {
+    typenet::FitOptions options;
+    options.epochs = flags.epochs;
+    options.batch_size = flags.batch;
+    options.seed = flags.seed;
+    options.on_epoch_end = [&history, with_accuracies, file = flags.out / "history.csv"](const typenet::EpochRecord& record) {
+        history.push_back(record);
+        write_history_csv(file, history, with_accuracies);
+    };
+    return options;
+}
+
+}  // namespace samples
