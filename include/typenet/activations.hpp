@@ -65,7 +65,7 @@ struct Tanh {
 
 // What a layer's activation parameter must provide.
 template <class T>
-concept Activation = requires(float x, xsimd::batch<float> v) {
+concept ActivationFunction = requires(float x, xsimd::batch<float> v) {
     { T::name } -> std::convertible_to<std::string_view>;
     { T::apply(v) } -> std::same_as<xsimd::batch<float>>;
     { T::derivative(v) } -> std::same_as<xsimd::batch<float>>;

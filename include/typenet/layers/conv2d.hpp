@@ -66,11 +66,11 @@ constexpr void describe_window(Text& text, std::string_view activation, const ke
 }  // namespace detail
 
 template <std::size_t Filters, std::size_t Kernel, std::size_t Stride = 1, Padding Pad = Valid,
-          Activation Act = Linear>
+          ActivationFunction Act = Linear>
 struct Conv2D {
     static_assert(Filters > 0 && Kernel > 0 && Stride > 0, "typenet: Conv2D needs positive filters, kernel and stride");
     using activation = Act;
-    template <Activation Other>
+    template <ActivationFunction Other>
     using with_activation = Conv2D<Filters, Kernel, Stride, Pad, Other>;
 
     template <class Index, class In>
@@ -170,12 +170,12 @@ struct Conv2D {
 };
 
 template <std::size_t Filters, std::size_t Kernel, std::size_t Stride = 1, Padding Pad = Valid,
-          Activation Act = Linear>
+          ActivationFunction Act = Linear>
 struct Conv2DTranspose {
     static_assert(Filters > 0 && Kernel > 0 && Stride > 0,
                   "typenet: Conv2DTranspose needs positive filters, kernel and stride");
     using activation = Act;
-    template <Activation Other>
+    template <ActivationFunction Other>
     using with_activation = Conv2DTranspose<Filters, Kernel, Stride, Pad, Other>;
 
     template <class Index, class In>

@@ -12,12 +12,12 @@
 
 namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
-template <std::size_t Units, Activation Act = Linear>
+template <std::size_t Units, ActivationFunction Act = Linear>
 struct Dense {
     static_assert(Units > 0, "typenet: Dense needs at least one unit");
     using activation = Act;
     // The same layer with another activation, on the same parameters (see loss_input.hpp).
-    template <Activation Other>
+    template <ActivationFunction Other>
     using with_activation = Dense<Units, Other>;
 
     template <class Index, class In>
