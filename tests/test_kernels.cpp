@@ -148,6 +148,31 @@ TYPED_TEST(Kernels, ActivationsMatchReference) {
     check_activation_kernels<TypeParam, tn::ReLU>();
     check_activation_kernels<TypeParam, tn::Sigmoid>();
     check_activation_kernels<TypeParam, tn::Tanh>();
+    check_activation_kernels<TypeParam, tn::LeakyReLU<>>();
+    check_activation_kernels<TypeParam, tn::LeakyReLU<"0.01">>();
+    check_activation_kernels<TypeParam, tn::ELU<>>();
+    check_activation_kernels<TypeParam, tn::ELU<"0.5">>();
+}
+
+// The settings are in the names, always, so that two slopes never share a model file.
+TEST(Activations, NamesCarryTheirSettings) {
+    EXPECT_EQ(tn::LeakyReLU<>::name, "leaky_relu(0.3)");
+    EXPECT_EQ(tn::LeakyReLU<"0.010">::name, "leaky_relu(0.01)");
+    EXPECT_EQ(tn::ELU<>::name, "elu(1)");
+    EXPECT_EQ(tn::ELU<"2.5">::name, "elu(2.5)");
+    EXPECT_EQ(tn::LeakyReLU<"0.2">::slope, 0.2f);
+}
+
+// Keras's values: LeakyReLU(alpha=0.3)(-2) = -0.6; ELU(alpha=1)(-1) = e^-1 - 1;
+// ELU keeps its digits near 0, where e^x - 1 would cancel them.
+TEST(Activations, LeakyReLUAndELUAsKerasComputesThem) {
+    EXPECT_FLOAT_EQ(tn::LeakyReLU<>::reference_apply(-2.0f), -0.6f);
+    EXPECT_FLOAT_EQ(tn::LeakyReLU<>::reference_apply(2.0f), 2.0f);
+    EXPECT_FLOAT_EQ(tn::ELU<>::reference_apply(-1.0f), std::exp(-1.0f) - 1.0f);
+    EXPECT_FLOAT_EQ(tn::ELU<"2">::reference_apply(-1e-6f), -2e-6f);
+    EXPECT_FLOAT_EQ(tn::ELU<"2">::reference_apply(-50.0f), -2.0f);
+    EXPECT_FLOAT_EQ(tn::ELU<"2">::reference_derivative(tn::ELU<"2">::reference_apply(-1.0f)),
+                    2.0f * std::exp(-1.0f));
 }
 
 TYPED_TEST(Kernels, SigmoidSaturatesWithoutNaN) {

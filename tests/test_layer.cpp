@@ -42,6 +42,15 @@ TEST(TestLayer, Conv2D) {
     expect_passes<tn::Conv2D<1, 3, 1, tn::Same, tn::Linear>, tn::Shape<4, 6, 8>>();
 }
 
+TEST(TestLayer, LeakyReLUAndELUInDenseAndConvolutions) {
+    expect_passes<tn::Dense<7, tn::LeakyReLU<>>, tn::Shape<5>>();
+    expect_passes<tn::Dense<16, tn::ELU<>>, tn::Shape<9>>();
+    expect_passes<tn::Conv2D<8, 3, 1, tn::Same, tn::LeakyReLU<"0.2">>, tn::Shape<5, 4, 3>>();
+    expect_passes<tn::Conv2D<3, 3, 2, tn::Valid, tn::ELU<"0.5">>, tn::Shape<6, 7, 16>>();
+    expect_passes<tn::Conv2DTranspose<16, 3, 2, tn::Same, tn::ELU<>>, tn::Shape<3, 4, 1>>();
+    expect_passes<tn::Conv2DTranspose<1, 3, 1, tn::Valid, tn::LeakyReLU<>>, tn::Shape<4, 3, 8>>();
+}
+
 TEST(TestLayer, Conv2DTranspose) {
     expect_passes<tn::Conv2DTranspose<3, 3, 2, tn::Same, tn::Sigmoid>, tn::Shape<3, 3, 8>>();
     expect_passes<tn::Conv2DTranspose<16, 3, 1, tn::Same, tn::Tanh>, tn::Shape<4, 3, 8>>();

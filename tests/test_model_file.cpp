@@ -248,6 +248,14 @@ TEST(Architecture, ActivationsChangeTheSignature) {
     EXPECT_NE(io::architecture_signature<Tanh>(), io::architecture_signature<Small>());
 }
 
+TEST(Architecture, ActivationSettingsChangeTheSignature) {
+    using Slope02 = tn::Model<tn::Input<3>, tn::Dense<4, tn::LeakyReLU<"0.2">>, tn::Dense<2, tn::ELU<>>>;
+    using Slope03 = tn::Model<tn::Input<3>, tn::Dense<4, tn::LeakyReLU<>>, tn::Dense<2, tn::ELU<>>>;
+    EXPECT_EQ(io::architecture<Slope02>(), "0 Dense leaky_relu(0.2) (3) -> (4) kernel(3,4) bias(4)\n"
+                                           "1 Dense elu(1) (4) -> (2) kernel(4,2) bias(2)\n");
+    EXPECT_NE(io::architecture_signature<Slope02>(), io::architecture_signature<Slope03>());
+}
+
 // ---- Round trips ----
 
 TEST_F(ModelFileTest, DenseAutoencoderRoundTripIsExact) { expect_exact_round_trip<Dense>(); }
