@@ -136,10 +136,20 @@ void check_activation_kernels() {
             kr::reference::add_bias_activate<Act>(expected.data(), bias.data(), rows, n);
             expect_close(y, expected, 1e-6f, std::string(Act::name) + " forward");
 
-            auto dy = random_floats(rows * n, 10), dy_expected = dy;
-            kr::activation_backward<Arch, Act>(dy.data(), y.data(), rows * n);
-            kr::reference::activation_backward<Act>(dy_expected.data(), y.data(), rows * n);
-            expect_close(dy, dy_expected, 1e-6f, std::string(Act::name) + " backward");
+            const auto dy = random_floats(rows * n, 10);
+            std::vector<float> dx(rows * n), dx_expected(rows * n);
+            kr::activation_backward<Arch, Act>(dy.data(), y.data(), dx.data(), rows * n);
+            kr::reference::activation_backward<Act>(dy.data(), y.data(), dx_expected.data(), rows * n);
+            expect_close(dx, dx_expected, 1e-6f, std::string(Act::name) + " backward");
+            auto in_place = dy;
+            kr::activation_backward<Arch, Act>(in_place.data(), y.data(), in_place.data(), rows * n);
+            expect_close(in_place, dx, 0.0f, std::string(Act::name) + " backward in place");
+
+            const auto x = random_floats(rows * n, 11, -6.0f, 6.0f);
+            std::vector<float> activated(rows * n), activated_expected(rows * n);
+            kr::activate<Arch, Act>(x.data(), activated.data(), rows * n);
+            kr::reference::activate<Act>(x.data(), activated_expected.data(), rows * n);
+            expect_close(activated, activated_expected, 1e-6f, std::string(Act::name) + " without a bias");
         }
 }
 

@@ -63,6 +63,19 @@ TEST(TestLayer, TheNotebooksLargestLayersOnSeededSubsets) {
     expect_passes<tn::Conv2DTranspose<16, 3, 2, tn::Same, tn::ReLU>, tn::Shape<14, 14, 8>>({.max_points = 300});
 }
 
+// Any shape, element by element: images of 1, 3, 8 and 16 channels, odd and
+// even sizes, flat rows that leave vector tails.
+TEST(TestLayer, Activation) {
+    expect_passes<tn::Activation<tn::LeakyReLU<>>, tn::Shape<5, 4, 1>>();
+    expect_passes<tn::Activation<tn::LeakyReLU<"0.2">>, tn::Shape<3, 3, 3>>({.seed = 2, .rows = 3});
+    expect_passes<tn::Activation<tn::ELU<>>, tn::Shape<4, 3, 8>>();
+    expect_passes<tn::Activation<tn::ELU<"0.5">>, tn::Shape<2, 3, 16>>();
+    expect_passes<tn::Activation<tn::Sigmoid>, tn::Shape<33>>();
+    expect_passes<tn::Activation<tn::Tanh>, tn::Shape<7>>({.rows = 1});
+    expect_passes<tn::Activation<tn::ReLU>, tn::Shape<6, 16>>();
+    expect_passes<tn::Activation<tn::Linear>, tn::Shape<1>>();
+}
+
 // Over the last axis, whatever the rank: (4, 7) is four vectors of seven a row.
 TEST(TestLayer, Softmax) {
     expect_passes<tn::Softmax, tn::Shape<10>>();

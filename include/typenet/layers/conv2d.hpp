@@ -143,7 +143,7 @@ struct Conv2D {
         template <class Arch>
         static void backward(const float* params, const float* x, const float* y, float* dy, float* dx,
                              float* grad_params, std::size_t rows, float* scratch) {
-            kernels::activation_backward<Arch, Act>(dy, y, rows * output_shape::size);
+            kernels::activation_backward<Arch, Act>(dy, y, dy, rows * output_shape::size);
             kernels::column_sums<Arch>(dy, rows * pixels, Filters, grad_params + kernel_size);
             float* windows = scratch;
             float* kernel_transposed = windows + pixels * window;
@@ -238,7 +238,7 @@ struct Conv2DTranspose {
         template <class Arch>
         static void backward(const float* params, const float* x, const float* y, float* dy, float* dx,
                              float* grad_params, std::size_t rows, float* scratch) {
-            kernels::activation_backward<Arch, Act>(dy, y, rows * output_shape::size);
+            kernels::activation_backward<Arch, Act>(dy, y, dy, rows * output_shape::size);
             kernels::column_sums<Arch>(dy, rows * out_height * out_width, Filters, grad_params + kernel_size);
             float* kernel_transposed = scratch;
             float* grad_kernel_transposed = kernel_transposed + kernel_size;

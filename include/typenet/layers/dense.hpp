@@ -60,7 +60,7 @@ struct Dense {
         template <class Arch>
         static void backward(const float* params, const float* x, const float* y, float* dy, float* dx,
                              float* grad_params, std::size_t rows, float*) {
-            kernels::activation_backward<Arch, Act>(dy, y, rows * Units);
+            kernels::activation_backward<Arch, Act>(dy, y, dy, rows * Units);
             // dW = x^T dz: row i of dW gathers column i of x.
             kernels::matmul_broadcast<Arch>(inputs, Units, rows, {x, 1, inputs}, dy, Units, grad_params, Units, false);
             kernels::column_sums<Arch>(dy, rows, Units, grad_params + kernel_size);
