@@ -77,8 +77,9 @@ using UnbiasedConv = tn::Conv2D<16, 3, 1, tn::Same, tn::Sigmoid, tn::NoBias>::Bo
 static_assert(UnbiasedConv::parameter_count == 3 * 3 * 3 * 16 && UnbiasedConv::tensors.size() == 1);
 static_assert(std::is_same_v<tn::Dense<4, tn::Sigmoid, tn::NoBias>::with_activation<tn::Linear>,
                              tn::Dense<4, tn::Linear, tn::NoBias>>);
-static_assert(std::is_same_v<tn::Conv2DTranspose<4, 3, 2, tn::Same, tn::Sigmoid, tn::NoBias>::with_activation<tn::Linear>,
-                             tn::Conv2DTranspose<4, 3, 2, tn::Same, tn::Linear, tn::NoBias>>);
+static_assert(
+    std::is_same_v<tn::Conv2DTranspose<4, 3, 2, tn::Same, tn::Sigmoid, tn::NoBias>::with_activation<tn::Linear>,
+                   tn::Conv2DTranspose<4, 3, 2, tn::Same, tn::Linear, tn::NoBias>>);
 // The default is Bias, written or not.
 static_assert(std::is_same_v<tn::Dense<4, tn::ReLU>, tn::Dense<4, tn::ReLU, tn::Bias>>);
 

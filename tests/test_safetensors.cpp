@@ -197,8 +197,9 @@ TEST(Safetensors, NamesAndShapesAreThoseOfPyTorchsStateDict) {
 // PyTorch's modules with bias=False have a weight alone, as typenet's NoBias layers have a kernel alone.
 TEST(Safetensors, LayersWithoutABiasHaveAWeightAlone) {
     using Unbiased = tn::Model<tn::Input<6, 6, 3>, tn::Conv2D<8, 3, 2, tn::Same, tn::ReLU, tn::NoBias>,
-                               tn::Activation<tn::LeakyReLU<>>, tn::Conv2DTranspose<16, 3, 2, tn::Same, tn::Linear, tn::NoBias>,
-                               tn::Flatten, tn::Dense<5, tn::ELU<>, tn::NoBias>, tn::Dense<2>>;
+                               tn::Activation<tn::LeakyReLU<>>,
+                               tn::Conv2DTranspose<16, 3, 2, tn::Same, tn::Linear, tn::NoBias>, tn::Flatten,
+                               tn::Dense<5, tn::ELU<>, tn::NoBias>, tn::Dense<2>>;
     expect_names_and_shapes<Unbiased>({{"0.weight", {8, 3, 3, 3}},
                                        {"1.weight", {8, 16, 3, 3}},
                                        {"2.weight", {5, 6 * 6 * 16}},

@@ -88,9 +88,10 @@ inline constexpr std::string_view elu_name = "elu";
 template <Decimal Slope = "0.3">
 struct LeakyReLU {
     // Positive, the output has the sign of the input, so the derivative can be read from the output.
-    static_assert(Slope.significand > 0, "typenet: LeakyReLU's slope must be positive, such as LeakyReLU<\"0.3\">");
+    static_assert(Slope.significand > 0, "typenet: LeakyReLU's slope must be positive (Keras's default is 0.3)");
     static constexpr float slope = Slope.value_as_float();
-    static constexpr std::string_view name = constant_text<detail::NameWithSetting<detail::leaky_relu_name, Slope>>.view();
+    static constexpr std::string_view name =
+        constant_text<detail::NameWithSetting<detail::leaky_relu_name, Slope>>.view();
     template <class V>
     static V apply(V x) { return xsimd::select(x > V(0.0f), x, x * V(slope)); }
     // At 0 the derivative is taken as the slope, as TensorFlow does.
@@ -105,7 +106,7 @@ struct LeakyReLU {
 // cancel them). For x <= 0, y = Alpha e^x - Alpha, so y' = y + Alpha.
 template <Decimal Alpha = "1">
 struct ELU {
-    static_assert(Alpha.significand > 0, "typenet: ELU's alpha must be positive, such as ELU<\"1\">");
+    static_assert(Alpha.significand > 0, "typenet: ELU's alpha must be positive (Keras's default is 1)");
     static constexpr float alpha = Alpha.value_as_float();
     static constexpr std::string_view name = constant_text<detail::NameWithSetting<detail::elu_name, Alpha>>.view();
     template <class V>
