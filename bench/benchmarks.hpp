@@ -20,6 +20,7 @@ using Arch = typenet::kernels::native_arch;
 
 void register_kernel_benchmarks();
 void register_model_benchmarks();
+void register_activation_benchmarks();
 
 // One core's FMA peak in FLOP/s, measured by main before any benchmark runs.
 inline double peak_flops_per_second = 0.0;

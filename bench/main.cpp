@@ -68,6 +68,7 @@ int main(int argc, char** argv) {
 
     bench::register_kernel_benchmarks();
     bench::register_model_benchmarks();
+    bench::register_activation_benchmarks();
 
     PeakCheck reporter(benchmark::CreateDefaultDisplayReporter());
     benchmark::RunSpecifiedBenchmarks(&reporter);

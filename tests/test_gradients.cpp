@@ -43,6 +43,17 @@ TEST(Gradients, EveryActivationAtOddSizes) {
     for (std::uint64_t seed : {1, 2, 3}) expect_gradients_match<M>(seed);
 }
 
+// As models put them before a normalization: layers without a bias, each
+// followed by an Activation layer of its own.
+TEST(Gradients, LayersWithoutABiasAndActivationLayers) {
+    using M = tn::Model<tn::Input<6, 5, 3>, tn::Conv2D<8, 3, 2, tn::Same, tn::Linear, tn::NoBias>,
+                        tn::Activation<tn::LeakyReLU<>>,
+                        tn::Conv2DTranspose<16, 3, 1, tn::Valid, tn::Linear, tn::NoBias>, tn::Activation<tn::ELU<>>,
+                        tn::Flatten, tn::Dense<9, tn::Linear, tn::NoBias>, tn::Activation<tn::Tanh>,
+                        tn::Dense<4, tn::Sigmoid>>;
+    for (std::uint64_t seed : {1, 2}) expect_gradients_match<M>(seed);
+}
+
 TEST(Gradients, WideLayersCrossVectorTails) {
     using M = tn::Model<tn::Input<37>, tn::Dense<33, tn::Sigmoid>, tn::Dense<70, tn::Tanh>>;
     expect_gradients_match<M>();

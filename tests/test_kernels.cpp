@@ -136,10 +136,20 @@ void check_activation_kernels() {
             kr::reference::add_bias_activate<Act>(expected.data(), bias.data(), rows, n);
             expect_close(y, expected, 1e-6f, std::string(Act::name) + " forward");
 
-            auto dy = random_floats(rows * n, 10), dy_expected = dy;
-            kr::activation_backward<Arch, Act>(dy.data(), y.data(), rows * n);
-            kr::reference::activation_backward<Act>(dy_expected.data(), y.data(), rows * n);
-            expect_close(dy, dy_expected, 1e-6f, std::string(Act::name) + " backward");
+            const auto dy = random_floats(rows * n, 10);
+            std::vector<float> dx(rows * n), dx_expected(rows * n);
+            kr::activation_backward<Arch, Act>(dy.data(), y.data(), dx.data(), rows * n);
+            kr::reference::activation_backward<Act>(dy.data(), y.data(), dx_expected.data(), rows * n);
+            expect_close(dx, dx_expected, 1e-6f, std::string(Act::name) + " backward");
+            auto in_place = dy;
+            kr::activation_backward<Arch, Act>(in_place.data(), y.data(), in_place.data(), rows * n);
+            expect_close(in_place, dx, 0.0f, std::string(Act::name) + " backward in place");
+
+            const auto x = random_floats(rows * n, 11, -6.0f, 6.0f);
+            std::vector<float> activated(rows * n), activated_expected(rows * n);
+            kr::activate<Arch, Act>(x.data(), activated.data(), rows * n);
+            kr::reference::activate<Act>(x.data(), activated_expected.data(), rows * n);
+            expect_close(activated, activated_expected, 1e-6f, std::string(Act::name) + " without a bias");
         }
 }
 
@@ -148,6 +158,31 @@ TYPED_TEST(Kernels, ActivationsMatchReference) {
     check_activation_kernels<TypeParam, tn::ReLU>();
     check_activation_kernels<TypeParam, tn::Sigmoid>();
     check_activation_kernels<TypeParam, tn::Tanh>();
+    check_activation_kernels<TypeParam, tn::LeakyReLU<>>();
+    check_activation_kernels<TypeParam, tn::LeakyReLU<"0.01">>();
+    check_activation_kernels<TypeParam, tn::ELU<>>();
+    check_activation_kernels<TypeParam, tn::ELU<"0.5">>();
+}
+
+// The settings are in the names, always, so that two slopes never share a model file.
+TEST(Activations, NamesCarryTheirSettings) {
+    EXPECT_EQ(tn::LeakyReLU<>::name, "leaky_relu(0.3)");
+    EXPECT_EQ(tn::LeakyReLU<"0.010">::name, "leaky_relu(0.01)");
+    EXPECT_EQ(tn::ELU<>::name, "elu(1)");
+    EXPECT_EQ(tn::ELU<"2.5">::name, "elu(2.5)");
+    EXPECT_EQ(tn::LeakyReLU<"0.2">::slope, 0.2f);
+}
+
+// Keras's values: LeakyReLU(alpha=0.3)(-2) = -0.6; ELU(alpha=1)(-1) = e^-1 - 1;
+// ELU keeps its digits near 0, where e^x - 1 would cancel them.
+TEST(Activations, LeakyReLUAndELUAsKerasComputesThem) {
+    EXPECT_FLOAT_EQ(tn::LeakyReLU<>::reference_apply(-2.0f), -0.6f);
+    EXPECT_FLOAT_EQ(tn::LeakyReLU<>::reference_apply(2.0f), 2.0f);
+    EXPECT_FLOAT_EQ(tn::ELU<>::reference_apply(-1.0f), std::exp(-1.0f) - 1.0f);
+    EXPECT_FLOAT_EQ(tn::ELU<"2">::reference_apply(-1e-6f), -2e-6f);
+    EXPECT_FLOAT_EQ(tn::ELU<"2">::reference_apply(-50.0f), -2.0f);
+    EXPECT_FLOAT_EQ(tn::ELU<"2">::reference_derivative(tn::ELU<"2">::reference_apply(-1.0f)),
+                    2.0f * std::exp(-1.0f));
 }
 
 TYPED_TEST(Kernels, SigmoidSaturatesWithoutNaN) {

@@ -4,6 +4,7 @@
 // that adds to its gradients instead of writing them.
 #include <algorithm>
 #include <array>
+#include <type_traits>
 
 #include <gtest/gtest.h>
 
@@ -42,6 +43,15 @@ TEST(TestLayer, Conv2D) {
     expect_passes<tn::Conv2D<1, 3, 1, tn::Same, tn::Linear>, tn::Shape<4, 6, 8>>();
 }
 
+TEST(TestLayer, LeakyReLUAndELUInDenseAndConvolutions) {
+    expect_passes<tn::Dense<7, tn::LeakyReLU<>>, tn::Shape<5>>();
+    expect_passes<tn::Dense<16, tn::ELU<>>, tn::Shape<9>>();
+    expect_passes<tn::Conv2D<8, 3, 1, tn::Same, tn::LeakyReLU<"0.2">>, tn::Shape<5, 4, 3>>();
+    expect_passes<tn::Conv2D<3, 3, 2, tn::Valid, tn::ELU<"0.5">>, tn::Shape<6, 7, 16>>();
+    expect_passes<tn::Conv2DTranspose<16, 3, 2, tn::Same, tn::ELU<>>, tn::Shape<3, 4, 1>>();
+    expect_passes<tn::Conv2DTranspose<1, 3, 1, tn::Valid, tn::LeakyReLU<>>, tn::Shape<4, 3, 8>>();
+}
+
 TEST(TestLayer, Conv2DTranspose) {
     expect_passes<tn::Conv2DTranspose<3, 3, 2, tn::Same, tn::Sigmoid>, tn::Shape<3, 3, 8>>();
     expect_passes<tn::Conv2DTranspose<16, 3, 1, tn::Same, tn::Tanh>, tn::Shape<4, 3, 8>>();
@@ -49,9 +59,46 @@ TEST(TestLayer, Conv2DTranspose) {
     expect_passes<tn::Conv2DTranspose<8, 3, 2, tn::Valid, tn::ReLU>, tn::Shape<5, 5, 16>>({.seed = 2});
 }
 
+TEST(TestLayer, WithoutABias) {
+    expect_passes<tn::Dense<7, tn::Tanh, tn::NoBias>, tn::Shape<5>>();
+    expect_passes<tn::Dense<16, tn::LeakyReLU<>, tn::NoBias>, tn::Shape<33>>({.seed = 2, .rows = 3});
+    expect_passes<tn::Conv2D<8, 3, 2, tn::Same, tn::ELU<>, tn::NoBias>, tn::Shape<6, 6, 1>>();
+    expect_passes<tn::Conv2D<16, 3, 1, tn::Valid, tn::Linear, tn::NoBias>, tn::Shape<7, 5, 3>>();
+    expect_passes<tn::Conv2D<3, 3, 1, tn::Same, tn::Sigmoid, tn::NoBias>, tn::Shape<5, 4, 16>>();
+    expect_passes<tn::Conv2D<1, 3, 2, tn::Valid, tn::Tanh, tn::NoBias>, tn::Shape<5, 5, 8>>();
+    expect_passes<tn::Conv2DTranspose<3, 3, 2, tn::Same, tn::Linear, tn::NoBias>, tn::Shape<3, 3, 8>>();
+    expect_passes<tn::Conv2DTranspose<16, 3, 1, tn::Valid, tn::LeakyReLU<"0.2">, tn::NoBias>, tn::Shape<4, 3, 1>>();
+    expect_passes<tn::Conv2DTranspose<1, 3, 2, tn::Same, tn::ELU<>, tn::NoBias>, tn::Shape<3, 4, 16>>();
+    expect_passes<tn::Conv2DTranspose<8, 3, 2, tn::Valid, tn::Tanh, tn::NoBias>, tn::Shape<2, 5, 3>>();
+}
+
+// A kernel and nothing else; the choice survives with_activation (loss_input.hpp).
+using UnbiasedConv = tn::Conv2D<16, 3, 1, tn::Same, tn::Sigmoid, tn::NoBias>::Bound<tn::Shape<5, 5, 3>>;
+static_assert(UnbiasedConv::parameter_count == 3 * 3 * 3 * 16 && UnbiasedConv::tensors.size() == 1);
+static_assert(std::is_same_v<tn::Dense<4, tn::Sigmoid, tn::NoBias>::with_activation<tn::Linear>,
+                             tn::Dense<4, tn::Linear, tn::NoBias>>);
+static_assert(
+    std::is_same_v<tn::Conv2DTranspose<4, 3, 2, tn::Same, tn::Sigmoid, tn::NoBias>::with_activation<tn::Linear>,
+                   tn::Conv2DTranspose<4, 3, 2, tn::Same, tn::Linear, tn::NoBias>>);
+// The default is Bias, written or not.
+static_assert(std::is_same_v<tn::Dense<4, tn::ReLU>, tn::Dense<4, tn::ReLU, tn::Bias>>);
+
 TEST(TestLayer, TheNotebooksLargestLayersOnSeededSubsets) {
     expect_passes<tn::Dense<64, tn::ReLU>, tn::Shape<784>>({.max_points = 300});
     expect_passes<tn::Conv2DTranspose<16, 3, 2, tn::Same, tn::ReLU>, tn::Shape<14, 14, 8>>({.max_points = 300});
+}
+
+// Any shape, element by element: images of 1, 3, 8 and 16 channels, odd and
+// even sizes, flat rows that leave vector tails.
+TEST(TestLayer, Activation) {
+    expect_passes<tn::Activation<tn::LeakyReLU<>>, tn::Shape<5, 4, 1>>();
+    expect_passes<tn::Activation<tn::LeakyReLU<"0.2">>, tn::Shape<3, 3, 3>>({.seed = 2, .rows = 3});
+    expect_passes<tn::Activation<tn::ELU<>>, tn::Shape<4, 3, 8>>();
+    expect_passes<tn::Activation<tn::ELU<"0.5">>, tn::Shape<2, 3, 16>>();
+    expect_passes<tn::Activation<tn::Sigmoid>, tn::Shape<33>>();
+    expect_passes<tn::Activation<tn::Tanh>, tn::Shape<7>>({.rows = 1});
+    expect_passes<tn::Activation<tn::ReLU>, tn::Shape<6, 16>>();
+    expect_passes<tn::Activation<tn::Linear>, tn::Shape<1>>();
 }
 
 // Over the last axis, whatever the rank: (4, 7) is four vectors of seven a row.

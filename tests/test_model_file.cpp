@@ -248,6 +248,14 @@ TEST(Architecture, ActivationsChangeTheSignature) {
     EXPECT_NE(io::architecture_signature<Tanh>(), io::architecture_signature<Small>());
 }
 
+TEST(Architecture, ActivationSettingsChangeTheSignature) {
+    using Slope02 = tn::Model<tn::Input<3>, tn::Dense<4, tn::LeakyReLU<"0.2">>, tn::Dense<2, tn::ELU<>>>;
+    using Slope03 = tn::Model<tn::Input<3>, tn::Dense<4, tn::LeakyReLU<>>, tn::Dense<2, tn::ELU<>>>;
+    EXPECT_EQ(io::architecture<Slope02>(), "0 Dense leaky_relu(0.2) (3) -> (4) kernel(3,4) bias(4)\n"
+                                           "1 Dense elu(1) (4) -> (2) kernel(4,2) bias(2)\n");
+    EXPECT_NE(io::architecture_signature<Slope02>(), io::architecture_signature<Slope03>());
+}
+
 // ---- Round trips ----
 
 TEST_F(ModelFileTest, DenseAutoencoderRoundTripIsExact) { expect_exact_round_trip<Dense>(); }
@@ -460,6 +468,30 @@ TEST_F(ModelFileTest, CheckpointStepCountOutsideItsRangeIsRefused) {
         EXPECT_EQ(checkpoint.state.step, fine);
     }
 }
+
+// Without a bias the tensor list is shorter, and that is all that differs:
+// such a file is another architecture, in both directions.
+using Biased = tn::Model<tn::Input<4, 4, 3>, tn::Conv2D<8, 3, 1, tn::Same, tn::ReLU>, tn::Flatten, tn::Dense<2>>;
+using Unbiased =
+    tn::Model<tn::Input<4, 4, 3>, tn::Conv2D<8, 3, 1, tn::Same, tn::ReLU, tn::NoBias>, tn::Flatten, tn::Dense<2>>;
+
+TEST_F(ModelFileTest, ALayerWithoutABiasIsAnotherArchitecture) {
+    EXPECT_EQ(io::architecture<Unbiased>(), "0 Conv2D relu k3 s1 pad(1,1) (4,4,3) -> (4,4,8) kernel(3,3,3,8)\n"
+                                            "1 Flatten (4,4,8) -> (128)\n"
+                                            "2 Dense linear (128) -> (2) kernel(128,2) bias(2)\n");
+    EXPECT_EQ(io::architecture<Biased>(), "0 Conv2D relu k3 s1 pad(1,1) (4,4,3) -> (4,4,8) kernel(3,3,3,8) bias(8)\n"
+                                          "1 Flatten (4,4,8) -> (128)\n"
+                                          "2 Dense linear (128) -> (2) kernel(128,2) bias(2)\n");
+    io::save_model(path("unbiased.tnm"), model_with_values<Unbiased>(22));
+    Biased biased = model_with_values<Biased>(23);
+    EXPECT_THAT(load_failure("unbiased.tnm", read(path("unbiased.tnm")), biased),
+                HasSubstr("a different architecture"));
+    io::save_model(path("biased.tnm"), model_with_values<Biased>(24));
+    Unbiased unbiased = model_with_values<Unbiased>(25);
+    EXPECT_THAT(load_failure("biased.tnm", read(path("biased.tnm")), unbiased), HasSubstr("a different architecture"));
+}
+
+TEST_F(ModelFileTest, ALayerWithoutABiasRoundTripIsExact) { expect_exact_round_trip<Unbiased>(); }
 
 TEST_F(ModelFileTest, AnotherArchitectureIsShownBesideTheExpectedOne) {
     io::save_model(path("dense32.tnm"), model_with_values<Dense32>(20));

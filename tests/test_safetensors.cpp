@@ -194,6 +194,19 @@ TEST(Safetensors, NamesAndShapesAreThoseOfPyTorchsStateDict) {
                                         {"decoder.2.bias", {1}}});
 }
 
+// PyTorch's modules with bias=False have a weight alone, as typenet's NoBias layers have a kernel alone.
+TEST(Safetensors, LayersWithoutABiasHaveAWeightAlone) {
+    using Unbiased = tn::Model<tn::Input<6, 6, 3>, tn::Conv2D<8, 3, 2, tn::Same, tn::ReLU, tn::NoBias>,
+                               tn::Activation<tn::LeakyReLU<>>,
+                               tn::Conv2DTranspose<16, 3, 2, tn::Same, tn::Linear, tn::NoBias>, tn::Flatten,
+                               tn::Dense<5, tn::ELU<>, tn::NoBias>, tn::Dense<2>>;
+    expect_names_and_shapes<Unbiased>({{"0.weight", {8, 3, 3, 3}},
+                                       {"1.weight", {8, 16, 3, 3}},
+                                       {"2.weight", {5, 6 * 6 * 16}},
+                                       {"3.weight", {2, 5}},
+                                       {"3.bias", {2}}});
+}
+
 TEST(Safetensors, LayoutsAreTransposedAsPyTorchHasThem) {
     // PyTorch's weight[o][i] of a Linear is typenet's kernel[i][o]; a
     // ConvTranspose2d's weight[i][o][y][x] is typenet's kernel[y][x][o][i].

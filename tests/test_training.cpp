@@ -663,6 +663,41 @@ TEST(Fit, ASigmoidAndItsProbabilitiesTrainOnTheLogits) {
     EXPECT_EQ(bit_difference(with_sigmoid.parameters(), without.parameters()), "");
 }
 
+// An Activation<Sigmoid> layer after a linear Dense trains as the Dense with
+// the sigmoid does, bit for bit: on the logits, the layer run as Activation<Linear>.
+TEST(Fit, AnActivationLayersSigmoidTrainsOnTheLogitsAsDensesDoes) {
+    using Layer = tn::Model<tn::Input<8>, tn::Dense<6, tn::Tanh>, tn::Dense<4>, tn::Activation<tn::Sigmoid>,
+                            tn::Reshape<2, 2>>;
+    using InDense = tn::Model<tn::Input<8>, tn::Dense<6, tn::Tanh>, tn::Dense<4, tn::Sigmoid>, tn::Reshape<2, 2>>;
+    static_assert(tn::LossInput<Layer, tn::BinaryCrossentropy<>>::route == tn::LossRoute::linear_last_layer);
+    const Blobs train = blobs(64, 5);
+    std::vector<float> targets;
+    for (const auto label : train.labels)
+        for (std::size_t k = 0; k < 4; ++k) targets.push_back(k % 3 == label ? 1.0f : 0.0f);
+    const tn::Samples<tn::Shape<2, 2>> y{targets};
+    Layer with_layer(8);
+    InDense in_dense(8);
+    tn::Trainer<Layer, tn::Adam, tn::BinaryCrossentropy<>, 16> a_trainer(with_layer);
+    tn::Trainer<InDense, tn::Adam, tn::BinaryCrossentropy<>, 16> b_trainer(in_dense);
+    const tn::FitOptions options{.epochs = 3, .batch_size = 16, .verbose = false};
+    const auto a = tn::fit(a_trainer, Shape8{train.x}, y, Shape8{train.x}, y, options);
+    const auto b = tn::fit(b_trainer, Shape8{train.x}, y, Shape8{train.x}, y, options);
+    for (std::size_t e = 0; e < a.size(); ++e) {
+        EXPECT_EQ(a[e].loss, b[e].loss) << e;
+        EXPECT_EQ(a[e].val_loss, b[e].val_loss) << e;
+        EXPECT_EQ(a[e].val_accuracy, b[e].val_accuracy) << e;
+    }
+    EXPECT_EQ(bit_difference(with_layer.parameters(), in_dense.parameters()), "");
+    tn::Workspace<Layer, 8> w1;
+    tn::Workspace<InDense, 8> w2;
+    const auto p = with_layer(w1, std::span(train.x).first(64));
+    const auto q = in_dense(w2, std::span(train.x).first(64));
+    // Predictions agree to float rounding, not bit for bit: the Dense's 4
+    // columns are a vector tail, computed by the plain formula, where the
+    // Activation sees 32 floats in whole vectors.
+    for (std::size_t i = 0; i < q.size(); ++i) EXPECT_NEAR(p[i], q[i], 1e-6f) << i;
+}
+
 // Weights that make logits of about +-1e4: a model that ends in Softmax (or a
 // sigmoid) and is given the crossentropy of its probabilities still has a
 // finite loss and finite gradients, since they come from the logits.

@@ -9,6 +9,8 @@
 
 #include <xsimd/xsimd.hpp>
 
+#include "typenet/compile_time_text.hpp"
+#include "typenet/decimal.hpp"
 #include "typenet/instruction_set.hpp"
 
 namespace typenet::inline TYPENET_ISA_NAMESPACE {
@@ -63,9 +65,62 @@ struct Tanh {
     static float reference_derivative(float y) { return 1.0f - y * y; }
 };
 
+namespace detail {
+
+// "leaky_relu(0.3)": the name of an activation with a real-valued setting.
+// The setting is always written, so that two slopes never share a model file.
+template <const std::string_view& Function, Decimal Setting>
+struct NameWithSetting {
+    template <class Text>
+    static constexpr void write(Text& text) {
+        text.append(Function);
+        text.append("(");
+        append_decimal(text, Setting);
+        text.append(")");
+    }
+};
+inline constexpr std::string_view leaky_relu_name = "leaky_relu";
+inline constexpr std::string_view elu_name = "elu";
+
+}  // namespace detail
+
+// Keras's LeakyReLU(alpha=Slope): x for x > 0, Slope x otherwise.
+template <Decimal Slope = "0.3">
+struct LeakyReLU {
+    // Positive, the output has the sign of the input, so the derivative can be read from the output.
+    static_assert(Slope.significand > 0, "typenet: LeakyReLU's slope must be positive (Keras's default is 0.3)");
+    static constexpr float slope = Slope.value_as_float();
+    static constexpr std::string_view name =
+        constant_text<detail::NameWithSetting<detail::leaky_relu_name, Slope>>.view();
+    template <class V>
+    static V apply(V x) { return xsimd::select(x > V(0.0f), x, x * V(slope)); }
+    // At 0 the derivative is taken as the slope, as TensorFlow does.
+    template <class V>
+    static V derivative(V y) { return xsimd::select(y > V(0.0f), V(1.0f), V(slope)); }
+    static float reference_apply(float x) { return x > 0.0f ? x : slope * x; }
+    static float reference_derivative(float y) { return y > 0.0f ? 1.0f : slope; }
+};
+
+// Keras's ELU(alpha=Alpha): x for x > 0, Alpha (e^x - 1) otherwise. e^x - 1 is
+// computed as expm1, which keeps its digits where x is near 0 (e^x - 1 would
+// cancel them). For x <= 0, y = Alpha e^x - Alpha, so y' = y + Alpha.
+template <Decimal Alpha = "1">
+struct ELU {
+    static_assert(Alpha.significand > 0, "typenet: ELU's alpha must be positive (Keras's default is 1)");
+    static constexpr float alpha = Alpha.value_as_float();
+    static constexpr std::string_view name = constant_text<detail::NameWithSetting<detail::elu_name, Alpha>>.view();
+    template <class V>
+    static V apply(V x) { return xsimd::select(x > V(0.0f), x, V(alpha) * xsimd::expm1(x)); }
+    // At 0 the derivative is taken as alpha, as Keras's gradient of its ELU gives.
+    template <class V>
+    static V derivative(V y) { return xsimd::select(y > V(0.0f), V(1.0f), y + V(alpha)); }
+    static float reference_apply(float x) { return x > 0.0f ? x : alpha * std::expm1(x); }
+    static float reference_derivative(float y) { return y > 0.0f ? 1.0f : y + alpha; }
+};
+
 // What a layer's activation parameter must provide.
 template <class T>
-concept Activation = requires(float x, xsimd::batch<float> v) {
+concept ActivationFunction = requires(float x, xsimd::batch<float> v) {
     { T::name } -> std::convertible_to<std::string_view>;
     { T::apply(v) } -> std::same_as<xsimd::batch<float>>;
     { T::derivative(v) } -> std::same_as<xsimd::batch<float>>;

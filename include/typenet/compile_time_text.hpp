@@ -27,6 +27,20 @@ struct FixedText {
     constexpr std::string_view view() const { return {chars.data(), size}; }
 };
 
+// The text Writer::write(text) writes, as a constant of exactly its length:
+// written once into a counter, then into the array.
+template <class Writer>
+inline constexpr auto constant_text = [] {
+    constexpr std::size_t length = [] {
+        TextLength counter;
+        Writer::write(counter);
+        return counter.size;
+    }();
+    FixedText<length> text;
+    Writer::write(text);
+    return text;
+}();
+
 // The decimal digits of a number, most significant first.
 class Digits {
 public:

@@ -5,6 +5,7 @@
 #include "typenet/decimal.hpp"
 #include "typenet/error.hpp"
 #include "typenet/fit.hpp"
+#include "typenet/layers/activation.hpp"
 #include "typenet/layers/conv2d.hpp"
 #include "typenet/layers/dense.hpp"
 #include "typenet/layers/global_pooling.hpp"

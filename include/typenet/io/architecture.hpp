@@ -56,16 +56,15 @@ constexpr void describe_model(Text& text) {
 }
 
 template <class M>
-inline constexpr auto architecture_text = [] {
-    constexpr std::size_t length = [] {
-        TextLength counter;
-        describe_model<M>(counter);
-        return counter.size;
-    }();
-    FixedText<length> text;
-    describe_model<M>(text);
-    return text;
-}();
+struct ModelDescription {
+    template <class Text>
+    static constexpr void write(Text& text) {
+        describe_model<M>(text);
+    }
+};
+
+template <class M>
+inline constexpr auto architecture_text = constant_text<ModelDescription<M>>;
 
 }  // namespace detail
 

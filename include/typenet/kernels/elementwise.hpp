@@ -1,6 +1,6 @@
 #pragma once
-// Element-wise passes over activations: bias plus activation after a product,
-// the activation's derivative before one, the bias gradient, the threads'
+// Element-wise passes over activations: bias plus activation after a product
+// (or the activation alone), the activation's derivative before one, the bias gradient, the threads'
 // gradients summed in a fixed order, and what a step's gradients hold (NaN or
 // infinite values, the largest magnitude).
 #include <algorithm>
@@ -54,7 +54,7 @@ inline void add_combination(float* dst, const float* coefficients, const float* 
 }
 
 // y(r, j) = f(y(r, j) + bias(j)) over rows x n.
-template <class Arch, class Activation>
+template <class Arch, class Act>
 void add_bias_activate(float* y, const float* bias, std::size_t rows, std::size_t n) {
     using V = floats<Arch>;
     const std::size_t whole = vector_part<Arch>(n);
@@ -62,20 +62,30 @@ void add_bias_activate(float* y, const float* bias, std::size_t rows, std::size_
         float* row = y + r * n;
         std::size_t j = 0;
         for (; j < whole; j += lanes<Arch>)
-            Activation::apply(V::load_unaligned(row + j) + V::load_unaligned(bias + j)).store_unaligned(row + j);
-        for (; j < n; ++j) row[j] = Activation::reference_apply(row[j] + bias[j]);
+            Act::apply(V::load_unaligned(row + j) + V::load_unaligned(bias + j)).store_unaligned(row + j);
+        for (; j < n; ++j) row[j] = Act::reference_apply(row[j] + bias[j]);
     }
 }
 
-// dy *= f'(y), in place: after this dy holds the gradient before the activation.
-template <class Arch, class Activation>
-void activation_backward(float* dy, const float* y, std::size_t count) {
+// y[i] = f(x[i]); y may be x (in place).
+template <class Arch, class Act>
+void activate(const float* x, float* y, std::size_t count) {
+    using V = floats<Arch>;
+    const std::size_t whole = vector_part<Arch>(count);
+    std::size_t i = 0;
+    for (; i < whole; i += lanes<Arch>) Act::apply(V::load_unaligned(x + i)).store_unaligned(y + i);
+    for (; i < count; ++i) y[i] = Act::reference_apply(x[i]);
+}
+
+// dx = dy f'(y): the gradient before the activation. dx may be dy (in place).
+template <class Arch, class Act>
+void activation_backward(const float* dy, const float* y, float* dx, std::size_t count) {
     using V = floats<Arch>;
     const std::size_t whole = vector_part<Arch>(count);
     std::size_t i = 0;
     for (; i < whole; i += lanes<Arch>)
-        (V::load_unaligned(dy + i) * Activation::derivative(V::load_unaligned(y + i))).store_unaligned(dy + i);
-    for (; i < count; ++i) dy[i] *= Activation::reference_derivative(y[i]);
+        (V::load_unaligned(dy + i) * Act::derivative(V::load_unaligned(y + i))).store_unaligned(dx + i);
+    for (; i < count; ++i) dx[i] = dy[i] * Act::reference_derivative(y[i]);
 }
 
 // out(j) = sum over r of x(r, j).
@@ -161,15 +171,20 @@ Magnitudes magnitudes(const float* x, std::size_t n) {
 
 namespace reference {
 
-template <class Activation>
+template <class Act>
 void add_bias_activate(float* y, const float* bias, std::size_t rows, std::size_t n) {
     for (std::size_t r = 0; r < rows; ++r)
-        for (std::size_t j = 0; j < n; ++j) y[r * n + j] = Activation::reference_apply(y[r * n + j] + bias[j]);
+        for (std::size_t j = 0; j < n; ++j) y[r * n + j] = Act::reference_apply(y[r * n + j] + bias[j]);
 }
 
-template <class Activation>
-void activation_backward(float* dy, const float* y, std::size_t count) {
-    for (std::size_t i = 0; i < count; ++i) dy[i] *= Activation::reference_derivative(y[i]);
+template <class Act>
+void activate(const float* x, float* y, std::size_t count) {
+    for (std::size_t i = 0; i < count; ++i) y[i] = Act::reference_apply(x[i]);
+}
+
+template <class Act>
+void activation_backward(const float* dy, const float* y, float* dx, std::size_t count) {
+    for (std::size_t i = 0; i < count; ++i) dx[i] = dy[i] * Act::reference_derivative(y[i]);
 }
 
 inline void column_sums(const float* x, std::size_t rows, std::size_t n, float* out) {

@@ -1,7 +1,8 @@
 #pragma once
 // Conv2D and Conv2DTranspose, matching Keras/TensorFlow: shapes (height,
 // width, channels), kernels laid out as Keras stores them, and TensorFlow's
-// padding rules (Same puts the odd extra row and column at the bottom and right).
+// padding rules (Same puts the odd extra row and column at the bottom and right);
+// with NoBias, no bias (bias.hpp).
 #include <algorithm>
 #include <array>
 #include <cstddef>
@@ -13,6 +14,7 @@
 #include "typenet/kernels/elementwise.hpp"
 #include "typenet/kernels/matmul.hpp"
 #include "typenet/layer.hpp"
+#include "typenet/layers/bias.hpp"
 #include "typenet/layers/padding.hpp"
 
 namespace typenet::inline TYPENET_ISA_NAMESPACE {
@@ -37,12 +39,12 @@ constexpr void describe_window(Text& text, std::string_view activation, const ke
 }  // namespace detail
 
 template <std::size_t Filters, std::size_t Kernel, std::size_t Stride = 1, Padding Pad = Valid,
-          Activation Act = Linear>
+          ActivationFunction Act = Linear, BiasChoice UseBias = Bias>
 struct Conv2D {
     static_assert(Filters > 0 && Kernel > 0 && Stride > 0, "typenet: Conv2D needs positive filters, kernel and stride");
     using activation = Act;
-    template <Activation Other>
-    using with_activation = Conv2D<Filters, Kernel, Stride, Pad, Other>;
+    template <ActivationFunction Other>
+    using with_activation = Conv2D<Filters, Kernel, Stride, Pad, Other, UseBias>;
 
     template <class Index, class In>
     struct input_check {
@@ -57,26 +59,20 @@ struct Conv2D {
     template <class In>
     struct Bound {
         static constexpr std::string_view kind = "Conv2D";
-        static constexpr std::size_t height = In::dims[0], width = In::dims[1], channels = In::dims[2];
-        static constexpr std::size_t out_height = detail::conv_output<Pad>(height, Kernel, Stride);
-        static constexpr std::size_t out_width = detail::conv_output<Pad>(width, Kernel, Stride);
+        static constexpr std::size_t channels = In::dims[2];
+        static constexpr kernels::WindowGeometry geometry = detail::narrowing_geometry<Pad, In>(Kernel, Stride);
+        static constexpr std::size_t out_height = geometry.narrow_height, out_width = geometry.narrow_width;
         using input_shape = In;
         using output_shape = Shape<out_height, out_width, Filters>;
-        static constexpr kernels::WindowGeometry geometry{
-            height, width, out_height, out_width, Kernel, Stride,
-            detail::pad_before<Pad>(height, out_height, Kernel, Stride),
-            detail::pad_before<Pad>(width, out_width, Kernel, Stride), channels};
         static constexpr std::size_t window = geometry.row_size();
         static constexpr std::size_t pixels = out_height * out_width;
         static constexpr std::size_t kernel_size = window * Filters;
-        static constexpr std::size_t parameter_count = kernel_size + Filters;
+        static constexpr std::size_t parameter_count = kernel_size + (detail::has_bias<UseBias> ? Filters : 0);
         static constexpr bool is_view = false;
         // One sample's windows, the kernel transposed and its gradient transposed.
         static constexpr std::size_t scratch_floats = pixels * window + 2 * kernel_size;
-        static constexpr std::array<TensorInfo, 2> tensors{{
-            {"kernel", 0, 4, {Kernel, Kernel, channels, Filters}, "weight", TorchAxes::channels_first},
-            {"bias", kernel_size, 1, {Filters, 0, 0, 0}, "bias"},
-        }};
+        static constexpr auto tensors = detail::kernel_and_bias<UseBias>(
+            {"kernel", 0, 4, {Kernel, Kernel, channels, Filters}, "weight", TorchAxes::channels_first}, Filters);
 
         template <class Text>
         static constexpr void describe_settings(Text& text) {
@@ -108,14 +104,14 @@ struct Conv2D {
                     kernels::matmul_broadcast<Arch>(pixels, Filters, window, {windows, window, 1}, params, Filters, y_s,
                                                     Filters, false);
             }
-            kernels::add_bias_activate<Arch, Act>(y, params + kernel_size, rows * pixels, Filters);
+            detail::add_bias_and_activate<Arch, Act, UseBias>(y, params + kernel_size, rows * pixels, Filters);
         }
 
         template <class Arch>
         static void backward(const float* params, const float* x, const float* y, float* dy, float* dx,
                              float* grad_params, std::size_t rows, float* scratch) {
-            kernels::activation_backward<Arch, Act>(dy, y, rows * output_shape::size);
-            kernels::column_sums<Arch>(dy, rows * pixels, Filters, grad_params + kernel_size);
+            kernels::activation_backward<Arch, Act>(dy, y, dy, rows * output_shape::size);
+            detail::write_bias_gradient<Arch, UseBias>(dy, rows * pixels, Filters, grad_params + kernel_size);
             float* windows = scratch;
             float* kernel_transposed = windows + pixels * window;
             float* grad_kernel_transposed = kernel_transposed + kernel_size;
@@ -141,13 +137,13 @@ struct Conv2D {
 };
 
 template <std::size_t Filters, std::size_t Kernel, std::size_t Stride = 1, Padding Pad = Valid,
-          Activation Act = Linear>
+          ActivationFunction Act = Linear, BiasChoice UseBias = Bias>
 struct Conv2DTranspose {
     static_assert(Filters > 0 && Kernel > 0 && Stride > 0,
                   "typenet: Conv2DTranspose needs positive filters, kernel and stride");
     using activation = Act;
-    template <Activation Other>
-    using with_activation = Conv2DTranspose<Filters, Kernel, Stride, Pad, Other>;
+    template <ActivationFunction Other>
+    using with_activation = Conv2DTranspose<Filters, Kernel, Stride, Pad, Other, UseBias>;
 
     template <class Index, class In>
     struct input_check {
@@ -171,14 +167,12 @@ struct Conv2DTranspose {
         static constexpr std::size_t window = geometry.row_size();
         static constexpr std::size_t pixels = height * width;
         static constexpr std::size_t kernel_size = window * channels;
-        static constexpr std::size_t parameter_count = kernel_size + Filters;
+        static constexpr std::size_t parameter_count = kernel_size + (detail::has_bias<UseBias> ? Filters : 0);
         static constexpr bool is_view = false;
         // The kernel transposed, its gradient transposed, and one sample's window gradients.
         static constexpr std::size_t scratch_floats = 2 * kernel_size + pixels * window;
-        static constexpr std::array<TensorInfo, 2> tensors{{
-            {"kernel", 0, 4, {Kernel, Kernel, Filters, channels}, "weight", TorchAxes::channels_first},
-            {"bias", kernel_size, 1, {Filters, 0, 0, 0}, "bias"},
-        }};
+        static constexpr auto tensors = detail::kernel_and_bias<UseBias>(
+            {"kernel", 0, 4, {Kernel, Kernel, Filters, channels}, "weight", TorchAxes::channels_first}, Filters);
 
         template <class Text>
         static constexpr void describe_settings(Text& text) {
@@ -198,7 +192,8 @@ struct Conv2DTranspose {
             for (std::size_t s = 0; s < rows; ++s)
                 kernels::scatter_product<Arch, geometry, channels>(x + s * In::size, kernel_transposed,
                                                                    y + s * output_shape::size);
-            kernels::add_bias_activate<Arch, Act>(y, params + kernel_size, rows * out_height * out_width, Filters);
+            detail::add_bias_and_activate<Arch, Act, UseBias>(y, params + kernel_size, rows * out_height * out_width,
+                                                              Filters);
         }
 
         // With at most half a vector of input channels, the products run along the
@@ -209,8 +204,9 @@ struct Conv2DTranspose {
         template <class Arch>
         static void backward(const float* params, const float* x, const float* y, float* dy, float* dx,
                              float* grad_params, std::size_t rows, float* scratch) {
-            kernels::activation_backward<Arch, Act>(dy, y, rows * output_shape::size);
-            kernels::column_sums<Arch>(dy, rows * out_height * out_width, Filters, grad_params + kernel_size);
+            kernels::activation_backward<Arch, Act>(dy, y, dy, rows * output_shape::size);
+            detail::write_bias_gradient<Arch, UseBias>(dy, rows * out_height * out_width, Filters,
+                                                       grad_params + kernel_size);
             float* kernel_transposed = scratch;
             float* grad_kernel_transposed = kernel_transposed + kernel_size;
             float* grad_windows = grad_kernel_transposed + kernel_size;
