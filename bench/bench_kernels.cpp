@@ -58,6 +58,32 @@ struct LayerData {
     AlignedFloats parameters, x, y, scratch;
 };
 
+// The rate of a layer: GFLOP/s of its product, or for a layer without one the
+// bytes of the arrays it reads and writes, each counted once (forward: x, y;
+// backward: x, y, dy, dx).
+template <class B>
+void report_layer_rate(benchmark::State& state, std::size_t rows, double flops, std::size_t arrays_of_each_side) {
+    if constexpr (has_product<B>) {
+        report_flops(state, flops);
+    } else {
+        const std::size_t floats = rows * (B::input_shape::size + B::output_shape::size) * arrays_of_each_side;
+        state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * floats * sizeof(float)));
+    }
+}
+
+// The activation of a layer type, if it has one (Linear otherwise).
+template <class Layer>
+struct activation_of_layer {
+    using type = typenet::Linear;
+};
+template <class Layer>
+    requires requires { typename Layer::activation; }
+struct activation_of_layer<Layer> {
+    using type = typename Layer::activation;
+};
+template <class Layer>
+using activation_of = typename activation_of_layer<Layer>::type;
+
 template <class M, std::size_t I>
 void layer_forward(benchmark::State& state, std::size_t rows) {
     LayerData<M, I> layer(rows);
@@ -66,13 +92,14 @@ void layer_forward(benchmark::State& state, std::size_t rows) {
         benchmark::DoNotOptimize(layer.y.data());
         benchmark::ClobberMemory();
     }
-    report_flops(state, forward_flops<typename LayerData<M, I>::B>(rows));
+    using B = typename LayerData<M, I>::B;
+    report_layer_rate<B>(state, rows, forward_flops<B>(rows), 1);
 }
 
 template <class M, std::size_t I>
 void layer_backward(benchmark::State& state, std::size_t rows) {
     using B = typename LayerData<M, I>::B;
-    using Act = typename LayerData<M, I>::Layer::activation;
+    using Act = activation_of<typename LayerData<M, I>::Layer>;
     constexpr bool input_gradient = needs_input_gradient<M, I>;
     // Backward overwrites dy with dy f'(y) (layer.hpp). Where f' is 0 or 1
     // that changes nothing after the first call; sigmoid's f' (at most 1/4)
@@ -94,7 +121,7 @@ void layer_backward(benchmark::State& state, std::size_t rows) {
         benchmark::DoNotOptimize(dx.data());
         benchmark::ClobberMemory();
     }
-    report_flops(state, backward_flops<B>(rows, input_gradient));
+    report_layer_rate<B>(state, rows, backward_flops<B>(rows, input_gradient), 2);
 }
 
 // Names such as "dense_autoencoder/1:Dense(784->64,relu)/forward/rows:32".
@@ -102,10 +129,12 @@ template <class M, std::size_t I>
 void register_layer(std::string_view model_name, std::span<const std::size_t> row_counts) {
     using B = typename M::graph::template bound<I>;
     if constexpr (!B::is_view) {
-        const std::string layer = fmt::format("{}/{}:{}({}->{},{})", model_name, I, B::kind,
+        using Layer = typename LayerData<M, I>::Layer;
+        const std::string activation =
+            requires { typename Layer::activation; } ? fmt::format(",{}", activation_of<Layer>::name) : "";
+        const std::string layer = fmt::format("{}/{}:{}({}->{}{})", model_name, I, B::kind,
                                               shape_name<typename B::input_shape>(),
-                                              shape_name<typename B::output_shape>(),
-                                              LayerData<M, I>::Layer::activation::name);
+                                              shape_name<typename B::output_shape>(), activation);
         for (const std::size_t rows : row_counts) {
             benchmark::RegisterBenchmark(fmt::format("{}/forward/rows:{}", layer, rows).c_str(),
                                          layer_forward<M, I>, rows);
@@ -241,6 +270,7 @@ void register_kernel_benchmarks() {
     constexpr std::size_t conv_rows[] = {32};
     register_layers<notebook::DenseAutoencoder>("dense_autoencoder", dense_rows);
     register_layers<notebook::DenoisingAutoencoder>("denoising_autoencoder", conv_rows);
+    register_layers<notebook::ConvAutoencoder>("conv_autoencoder", conv_rows);
 
     benchmark::RegisterBenchmark("add_bias_activate/relu/32x784", bias_activation<typenet::ReLU>);
     benchmark::RegisterBenchmark("add_bias_activate/sigmoid/32x784", bias_activation<typenet::Sigmoid>);

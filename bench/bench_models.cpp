@@ -114,6 +114,7 @@ void register_model_benchmarks() {
     benchmark::AddCustomContext("images", fmt::format("{} ({} images)", images().source, images().count));
     register_model<notebook::DenseAutoencoder>("dense_autoencoder");
     register_model<notebook::DenoisingAutoencoder>("denoising_autoencoder");
+    register_model<notebook::ConvAutoencoder>("conv_autoencoder");
 }
 
 }  // namespace bench

@@ -36,6 +36,12 @@ inline void report_flops(benchmark::State& state, double flops_per_iteration, st
                 Counter::kIsIterationInvariantRate);
 }
 
+// Whether a bound layer multiplies by a kernel; the others (pooling,
+// upsampling, softmax) are bound by memory and report bytes
+// (report_layer_rate in bench_kernels.cpp).
+template <class B>
+inline constexpr bool has_product = requires { B::kernel_size; };
+
 // Multiply-adds of one row through a bound layer's product: every kernel
 // weight meets every window on the narrow side once. A dense layer has one
 // window; a convolution has one per output pixel (2 out_pixels k k in filters
@@ -47,7 +53,7 @@ inline void report_flops(benchmark::State& state, double flops_per_iteration, st
 // percent of a step, and leaving it out can only understate the rate.
 template <class B>
 constexpr double multiply_adds_per_row() {
-    if constexpr (B::is_view)
+    if constexpr (B::is_view || !has_product<B>)
         return 0.0;
     else if constexpr (requires { B::geometry; })
         return static_cast<double>(B::kernel_size) * static_cast<double>(B::geometry.rows());

@@ -1,6 +1,7 @@
 #pragma once
-// The notebook's networks (and its tutorial's ECG detector, and the classifier
-// of TensorFlow's "Basic classification" tutorial) as types. The samples train them and the tests
+// The notebook's networks (and its tutorial's ECG detector, the classifier
+// of TensorFlow's "Basic classification" tutorial and the Keras blog's deep
+// convolutional autoencoder) as types. The samples train them and the tests
 // check their gradients, so what is tested is exactly what ships.
 #include "typenet/typenet.hpp"
 
@@ -37,5 +38,21 @@ using EcgDetector = tn::Model<tn::Input<ecg_width>, EcgEncoder, EcgDecoder>;
 struct FashionLayers : tn::Sequential<tn::Flatten, tn::Dense<128, tn::ReLU>, tn::Dense<10>> {};
 using FashionClassifier = tn::Model<tn::Input<28, 28>, FashionLayers>;
 using FashionProbabilities = tn::Model<tn::Input<28, 28>, FashionLayers, tn::Softmax>;
+
+// The deep convolutional autoencoder of the Keras blog post "Building
+// Autoencoders in Keras": three Conv2D(3, same, relu) -> MaxPooling2D(2, same)
+// down to 4x4x8 | Conv2D(8) -> UpSampling2D(2) -> Conv2D(8) -> UpSampling2D(2)
+// -> Conv2D(16, valid) -> UpSampling2D(2) -> Conv2D(1, sigmoid):
+// 28 -> 14 -> 7 -> 4 -> 8 -> 16 -> 14 -> 28, proven by the compiler.
+struct ConvEncoder : tn::Sequential<tn::Conv2D<16, 3, 1, tn::Same, tn::ReLU>, tn::MaxPooling2D<2, 2, tn::Same>,
+                                    tn::Conv2D<8, 3, 1, tn::Same, tn::ReLU>, tn::MaxPooling2D<2, 2, tn::Same>,
+                                    tn::Conv2D<8, 3, 1, tn::Same, tn::ReLU>, tn::MaxPooling2D<2, 2, tn::Same>> {};
+struct ConvDecoder : tn::Sequential<tn::Conv2D<8, 3, 1, tn::Same, tn::ReLU>, tn::UpSampling2D<2>,
+                                    tn::Conv2D<8, 3, 1, tn::Same, tn::ReLU>, tn::UpSampling2D<2>,
+                                    tn::Conv2D<16, 3, 1, tn::Valid, tn::ReLU>, tn::UpSampling2D<2>,
+                                    tn::Conv2D<1, 3, 1, tn::Same, tn::Sigmoid>> {};
+using ConvAutoencoder = tn::Model<tn::Input<28, 28, 1>, ConvEncoder, ConvDecoder>;
+static_assert(std::is_same_v<ConvAutoencoder::graph::bound<5>::output_shape, tn::Shape<4, 4, 8>>);
+static_assert(std::is_same_v<ConvAutoencoder::output_shape, ConvAutoencoder::input_shape>);
 
 }  // namespace notebook

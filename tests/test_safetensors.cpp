@@ -36,6 +36,7 @@ using ::testing::HasSubstr;
 using ::testing::StartsWith;
 using Dense = notebook::DenseAutoencoder;
 using Denoising = notebook::DenoisingAutoencoder;
+using Conv = notebook::ConvAutoencoder;
 
 const fs::path fixtures = fs::path(__FILE__).parent_path() / "pytorch" / "fixtures";
 constexpr std::size_t image_count = 4;
@@ -128,6 +129,11 @@ TEST(Safetensors, DenseAutoencoderComputesWhatPyTorchComputes) {
 
 TEST(Safetensors, DenoisingAutoencoderComputesWhatPyTorchComputes) {
     expect_pytorch_outputs<Denoising, notebook::DenoiseEncoder>("denoise", 7 * 7 * 8);
+}
+
+// Max pooling with Same padding (PyTorch's ceil_mode) and nearest upsampling among the convolutions.
+TEST(Safetensors, ConvAutoencoderComputesWhatPyTorchComputes) {
+    expect_pytorch_outputs<Conv, notebook::ConvEncoder>("conv", 4 * 4 * 8);
 }
 
 std::size_t header_length(const Bytes& bytes) {
@@ -630,6 +636,9 @@ TEST(Safetensors, ExportForPyTorch) {
     const Denoising denoise = model_with_values<Denoising>(22);
     export_model(denoise, compute<Denoising, notebook::DenoiseEncoder>(denoise, images.values), "denoise",
                  {image_count, 7, 7, 8}, {image_count, 28, 28, 1});
+    const Conv conv = model_with_values<Conv>(23);
+    export_model(conv, compute<Conv, notebook::ConvEncoder>(conv, images.values), "conv", {image_count, 4, 4, 8},
+                 {image_count, 28, 28, 1});
     std::cout << "[ exported ] /usr/bin/python3 tests/pytorch/make_fixtures.py --check " << directory << "\n";
 }
 

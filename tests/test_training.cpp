@@ -886,3 +886,22 @@ TEST(Fit, ProgressLineHasAccuracyOnlyForALossWithOne) {
                                             R"([01]\.[0-9]{4} - val_loss: [0-9]\.[0-9]{5} - val_accuracy: [01]\.[0-9]{4}\n)")))
         << classifier_line;
 }
+
+// Without metrics, as Keras compiles the blog's autoencoder: a binary
+// crossentropy over pixels reports its loss alone.
+TEST(Fit, AccuracyCanBeLeftOut) {
+    const Blobs data = blobs(40, 10);
+    std::vector<float> pixels(data.x.size());
+    std::transform(data.x.begin(), data.x.end(), pixels.begin(), [](float v) { return 0.5f + 0.1f * std::tanh(v); });
+    using Reconstruct = tn::Model<tn::Input<8>, tn::Dense<4, tn::Tanh>, tn::Dense<8, tn::Sigmoid>>;
+    Reconstruct autoencoder(1);
+    tn::Trainer<Reconstruct, tn::Adam, tn::BinaryCrossentropy<>, 16> trainer(autoencoder);
+    ::testing::internal::CaptureStdout();
+    const auto history = tn::fit(trainer, Shape8{pixels}, Shape8{pixels}, Shape8{pixels}, Shape8{pixels},
+                                 {.epochs = 1, .batch_size = 16, .accuracy = false});
+    const std::string line = ::testing::internal::GetCapturedStdout();
+    EXPECT_TRUE(std::regex_match(line, std::regex(R"(Epoch 1/1 - 3/3 steps - [0-9.]+s - loss: [0-9]\.[0-9]{5} - )"
+                                                  R"(val_loss: [0-9]\.[0-9]{5}\n)")))
+        << line;
+    EXPECT_TRUE(std::isnan(history[0].accuracy) && std::isnan(history[0].val_accuracy));
+}

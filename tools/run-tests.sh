@@ -4,8 +4,9 @@
 # g++ for AVX2 (x86-64-v3), and clang with AddressSanitizer and
 # UndefinedBehaviorSanitizer; then the concurrency tests under
 # ThreadSanitizer, and every fuzz target for a short bounded time. The
-# fashion_classifier sample and its test are built in the first two only
-# (TYPENET_BUILD_FASHION_CLASSIFIER: one compiler each, no sanitizer).
+# tutorials' samples (fashion_classifier, conv_autoencoder) and their tests
+# are built in the first two only (TYPENET_BUILD_TUTORIAL_SAMPLES: one
+# compiler each, no sanitizer).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/install-dependencies.sh tests
@@ -24,7 +25,7 @@ run_suite() {  # build directory, C++ compiler, extra cmake arguments...
 run_suite build g++ -DCMAKE_BUILD_TYPE=Release
 run_suite build-clang clang++ -DCMAKE_BUILD_TYPE=Release -DTYPENET_BUILD_BENCHMARKS=OFF
 run_suite build-avx2 g++ -DCMAKE_BUILD_TYPE=Release -DTYPENET_ARCH=x86-64-v3 -DTYPENET_BUILD_BENCHMARKS=OFF \
-  -DTYPENET_BUILD_FASHION_CLASSIFIER=OFF
+  -DTYPENET_BUILD_TUTORIAL_SAMPLES=OFF
 run_suite build-sanitize clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTYPENET_SANITIZE=address,undefined
 
 echo "=== ThreadSanitizer: one model, inference from several threads; multithreaded training"

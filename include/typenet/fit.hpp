@@ -47,6 +47,10 @@ struct FitOptions {
     bool shuffle = true;
     std::uint64_t seed = 0;  // the shuffle's
     bool verbose = true;
+    // The loss's accuracy (for a loss that has one) beside it; false is
+    // Keras's compile() without metrics, for an autoencoder trained with
+    // binary crossentropy, whose pixels are not classes to be right about.
+    bool accuracy = true;
     std::function<void(const EpochRecord&)> on_epoch_end = {};
 };
 
@@ -215,6 +219,8 @@ History train_epochs(T& trainer, Samples<In> x, Targets y, Samples<In> validatio
     check_target_values<M>(y, "the training labels");
     check_target_values<M>(validation_y, "the validation labels");
 
+    constexpr bool loss_has_accuracy = HasAccuracy<Loss>;
+    const bool accuracy = loss_has_accuracy && options.accuracy;
     std::vector<std::uint32_t> order(x.count());
     const std::size_t steps = (x.count() + options.batch_size - 1) / options.batch_size;
     History history;
@@ -240,23 +246,24 @@ History train_epochs(T& trainer, Samples<In> x, Targets y, Samples<In> validatio
         record.epoch = epoch;
         record.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         record.loss = weighted_loss / static_cast<double>(x.count());
-        if constexpr (HasAccuracy<Loss>)
-            record.accuracy = static_cast<double>(correct) /
-                              static_cast<double>(x.count() * Loss::accuracy::judged::template per_row<Out>);
+        if constexpr (loss_has_accuracy)
+            if (accuracy)
+                record.accuracy = static_cast<double>(correct) /
+                                  static_cast<double>(x.count() * Loss::accuracy::judged::template per_row<Out>);
         if (!validation_x.empty()) {
             const Evaluation validation =
                 evaluate<Loss, Arch>(trainer.model(), trainer.workspace(), validation_x, validation_y);
             record.val_loss = validation.loss;
-            record.val_accuracy = validation.accuracy;
+            if (accuracy) record.val_accuracy = validation.accuracy;
         }
         history.push_back(record);
         if (options.verbose) {
             fmt::print("Epoch {}/{} - {}/{} steps - {:.2f}s - loss: {:.5f}", epoch, options.epochs, steps, steps,
                        record.seconds, record.loss);
-            if constexpr (HasAccuracy<Loss>) fmt::print(" - accuracy: {:.4f}", record.accuracy);
+            if (accuracy) fmt::print(" - accuracy: {:.4f}", record.accuracy);
             if (!validation_x.empty()) {
                 fmt::print(" - val_loss: {:.5f}", record.val_loss);
-                if constexpr (HasAccuracy<Loss>) fmt::print(" - val_accuracy: {:.4f}", record.val_accuracy);
+                if (accuracy) fmt::print(" - val_accuracy: {:.4f}", record.val_accuracy);
             }
             fmt::print("\n");
             std::fflush(stdout);

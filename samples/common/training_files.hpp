@@ -58,13 +58,16 @@ inline typenet::History restore_history(const typenet::io::CheckpointInfo& info)
 template <class Trainer>
 class TrainingFiles {
 public:
-    // A loss with an accuracy adds the accuracies to history.csv, and accuracy.svg.
-    static constexpr bool has_accuracy = typenet::HasAccuracy<typename Trainer::loss_type>;
-
-    // `loss_description` says in loss.svg's title what the loss is ("MSE, per pixel").
+    // `loss_description` says in loss.svg's title what the loss is ("MSE, per
+    // pixel"). With `accuracy`, which a loss that has one gives by default, the
+    // run reports it, history.csv has its columns and accuracy.svg draws them.
     TrainingFiles(const std::string& program, const TrainingFlags& flags, Trainer& trainer,
-                  std::string loss_description)
-        : program_(program), flags_(flags), trainer_(trainer), loss_description_(std::move(loss_description)) {}
+                  std::string loss_description, bool accuracy = typenet::HasAccuracy<typename Trainer::loss_type>)
+        : program_(program),
+          flags_(flags),
+          trainer_(trainer),
+          loss_description_(std::move(loss_description)),
+          accuracy_(accuracy && typenet::HasAccuracy<typename Trainer::loss_type>) {}
 
     // Values beyond the seed that the run depends on (the noise factor's bits).
     typenet::io::CheckpointInfo& extra() { return extra_; }
@@ -86,14 +89,15 @@ public:
     typenet::FitOptions fit_options(const typenet::io::CheckpointInfo& resumed, typenet::History& history) {
         history = restore_history(resumed);
         seed_ = resumed.seed;
-        auto options = samples::fit_options(flags_, history, has_accuracy);
+        auto options = samples::fit_options(flags_, history, accuracy_);
+        options.accuracy = accuracy_;
         options.seed = seed_;
         options.initial_epoch = resumed.epochs;
         options.on_epoch_end = [this, &history, write_history = options.on_epoch_end](const typenet::EpochRecord& record) {
             write_history(record);
             write_history_plot(flags_.out / "loss.svg", history, loss_measure,
                                fmt::format("{}: loss per epoch ({})", program_, loss_description_));
-            if constexpr (has_accuracy)
+            if (accuracy_)
                 write_history_plot(flags_.out / "accuracy.svg", history, accuracy_measure,
                                    program_ + ": accuracy per epoch");
             typenet::io::CheckpointInfo info = extra_;
@@ -122,6 +126,7 @@ private:
     const TrainingFlags& flags_;
     Trainer& trainer_;
     std::string loss_description_;
+    bool accuracy_;
     typenet::io::CheckpointInfo extra_;
     std::uint64_t seed_ = 0;
 };

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Fixtures for tests/test_safetensors.cpp: the notebook's two autoencoders in
-PyTorch (bench/compare/pytorch_autoencoders.py) with seeded random weights,
+PyTorch (bench/compare/pytorch_autoencoders.py) and the Keras blog's deep
+convolutional autoencoder (bench/compare/pytorch_conv_autoencoder.py) with seeded random weights,
 saved as safetensors files, and what they compute on four images; and for
 tests/test_user_layer.cpp, the same for its Net, whose layer Scale is the
 user's own (tests/support/scale_layer.hpp).
@@ -41,6 +42,7 @@ except ModuleNotFoundError as missing:
 sys.dont_write_bytecode = True  # no __pycache__ left in bench/compare
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench" / "compare"))
 import pytorch_autoencoders as reference  # noqa: E402  (the models, as the benchmark trains them)
+import pytorch_conv_autoencoder  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SEED = 2024
@@ -51,8 +53,16 @@ USER_LAYER_ROWS = 5
 
 # The benchmark builds each model as one nn.Sequential; typenet's models have
 # an encoder and a decoder. Here: how many of the Sequential's modules are the encoder's.
-ENCODER_MODULES = {"dense": 3, "denoise": 4}
-BUILDERS = {"dense": reference.dense_autoencoder, "denoise": reference.denoising_autoencoder}
+ENCODER_MODULES = {"dense": 3, "denoise": 4, "conv": 9}
+
+
+def conv_autoencoder():
+    """The Keras blog's deep convolutional autoencoder with its sigmoid: the
+    benchmark trains on its logits, typenet's model ends in the probabilities."""
+    return nn.Sequential(*pytorch_conv_autoencoder.conv_autoencoder(), nn.Sigmoid())
+
+
+BUILDERS = {"dense": reference.dense_autoencoder, "denoise": reference.denoising_autoencoder, "conv": conv_autoencoder}
 
 
 def numbered_by_parameters(modules):
@@ -101,7 +111,7 @@ def seeded_model(name, seed):
 
 def torch_input(name, images):
     """Images (n, 28, 28) as the model takes them: the conv model wants a channel axis."""
-    return images.unsqueeze(1) if name == "denoise" else images
+    return images if name == "dense" else images.unsqueeze(1)
 
 
 def channels_last(tensor):

@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 #include <xsimd/xsimd.hpp>
 
-namespace typenet::testing {
+#include "typenet/instruction_set.hpp"
+
+// In the namespace of test_layer.hpp's typenet::testing, so that a test may use both.
+namespace typenet::inline TYPENET_ISA_NAMESPACE::testing {
 
 using Archs = ::testing::Types<xsimd::sse2
 #if defined(__AVX2__) && defined(__FMA__)

@@ -55,10 +55,11 @@ GradientCheckReport check_gradients(std::uint64_t seed = 1) {
 
     GradientCheckReport report;
     auto check = [&](float& value, double analytic, const std::string& what) {
-        const auto [agree, kink, numeric] = compare_derivative(loss, value, analytic);
+        const DerivativeComparison result = compare_derivative(loss, value, analytic);
         ++report.checked;
-        if (kink) ++report.kinks;
-        else if (!agree) report.failures.push_back(fmt::format("{}: numeric {} vs backward {}", what, numeric, analytic));
+        if (result.kink) ++report.kinks;
+        else if (!result.agree)
+            report.failures.push_back(fmt::format("{}: numeric {} vs backward {}", what, result.numeric, analytic));
     };
     auto parameters = model.parameters();
     for (std::size_t i = 0; i < M::parameter_count; ++i) check(parameters[i], grad_params[i], fmt::format("parameter {}", i));

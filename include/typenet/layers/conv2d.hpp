@@ -15,54 +15,25 @@
 #include "typenet/kernels/matmul.hpp"
 #include "typenet/layer.hpp"
 #include "typenet/layers/bias.hpp"
+#include "typenet/layers/padding.hpp"
 
 namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
-// Output size ceil(in / stride); the padding needed for that is split with
-// the smaller half before, as TensorFlow does.
-struct Same {};
-// No padding: only windows that fit wholly inside the input.
-struct Valid {};
-
-template <class P>
-concept Padding = std::same_as<P, Same> || std::same_as<P, Valid>;
-
 namespace detail {
 
-// One axis of a convolution from wide (its input) to narrow (its output).
-template <class P>
-constexpr std::size_t conv_output(std::size_t in, std::size_t kernel, std::size_t stride) {
-    if constexpr (std::is_same_v<P, Same>) return (in + stride - 1) / stride;
-    else return in >= kernel ? (in - kernel) / stride + 1 : 0;
-}
+// One axis of a transposed convolution, from its input (narrow) to its output (wide).
 template <class P>
 constexpr std::size_t transposed_output(std::size_t in, std::size_t kernel, std::size_t stride) {
     if constexpr (std::is_same_v<P, Same>) return in * stride;
     else return in * stride + (kernel > stride ? kernel - stride : 0);
 }
-// Padding before the first wide pixel, for a window geometry from wide to narrow.
-template <class P>
-constexpr std::size_t pad_before(std::size_t wide, std::size_t narrow, std::size_t kernel, std::size_t stride) {
-    if constexpr (std::is_same_v<P, Valid>) return 0;
-    const std::size_t reach = (narrow - 1) * stride + kernel;
-    return reach > wide ? (reach - wide) / 2 : 0;
-}
 
-// The architecture words of both convolutions. Kernel, stride and the padding
-// before the first row and column fix which input pixels each output sees:
-// the padding rule's name is not needed.
+// The architecture words of both convolutions: the activation, then the window.
 template <class Text>
 constexpr void describe_window(Text& text, std::string_view activation, const kernels::WindowGeometry& geometry) {
     text.append(activation);
-    text.append(" k");
-    append_number(text, geometry.kernel);
-    text.append(" s");
-    append_number(text, geometry.stride);
-    text.append(" pad(");
-    append_number(text, geometry.pad_top);
-    text.append(",");
-    append_number(text, geometry.pad_left);
-    text.append(")");
+    text.append(" ");
+    describe_geometry(text, geometry);
 }
 
 }  // namespace detail
@@ -88,15 +59,11 @@ struct Conv2D {
     template <class In>
     struct Bound {
         static constexpr std::string_view kind = "Conv2D";
-        static constexpr std::size_t height = In::dims[0], width = In::dims[1], channels = In::dims[2];
-        static constexpr std::size_t out_height = detail::conv_output<Pad>(height, Kernel, Stride);
-        static constexpr std::size_t out_width = detail::conv_output<Pad>(width, Kernel, Stride);
+        static constexpr std::size_t channels = In::dims[2];
+        static constexpr kernels::WindowGeometry geometry = detail::narrowing_geometry<Pad, In>(Kernel, Stride);
+        static constexpr std::size_t out_height = geometry.narrow_height, out_width = geometry.narrow_width;
         using input_shape = In;
         using output_shape = Shape<out_height, out_width, Filters>;
-        static constexpr kernels::WindowGeometry geometry{
-            height, width, out_height, out_width, Kernel, Stride,
-            detail::pad_before<Pad>(height, out_height, Kernel, Stride),
-            detail::pad_before<Pad>(width, out_width, Kernel, Stride), channels};
         static constexpr std::size_t window = geometry.row_size();
         static constexpr std::size_t pixels = out_height * out_width;
         static constexpr std::size_t kernel_size = window * Filters;
