@@ -271,6 +271,15 @@ void register_kernel_benchmarks() {
     register_layers<notebook::DenseAutoencoder>("dense_autoencoder", dense_rows);
     register_layers<notebook::DenoisingAutoencoder>("denoising_autoencoder", conv_rows);
     register_layers<notebook::ConvAutoencoder>("conv_autoencoder", conv_rows);
+    // The poolings no sample has, after a ReLU as a model would have them (a
+    // first layer computes no input gradient, so backward would do nothing).
+    namespace tn = typenet;
+    using AveragePooling = tn::Model<tn::Input<28, 28, 16>, tn::Activation<tn::ReLU>, tn::AveragePooling2D<2, 2, tn::Same>>;
+    using GlobalAverage = tn::Model<tn::Input<7, 7, 16>, tn::Activation<tn::ReLU>, tn::GlobalAveragePooling2D>;
+    using GlobalMax = tn::Model<tn::Input<7, 7, 16>, tn::Activation<tn::ReLU>, tn::GlobalMaxPooling2D>;
+    register_layer<AveragePooling, 1>("pooling", conv_rows);
+    register_layer<GlobalAverage, 1>("pooling", conv_rows);
+    register_layer<GlobalMax, 1>("pooling", conv_rows);
 
     benchmark::RegisterBenchmark("add_bias_activate/relu/32x784", bias_activation<typenet::ReLU>);
     benchmark::RegisterBenchmark("add_bias_activate/sigmoid/32x784", bias_activation<typenet::Sigmoid>);
