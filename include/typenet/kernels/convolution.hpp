@@ -77,6 +77,15 @@ inline void transpose(const float* in, std::size_t rows, std::size_t cols, float
 
 namespace reference {
 
+// The first float of the wide pixel that tap (ky, kx) of narrow pixel (oy, ox)
+// sees, or -1 where the tap falls on the padding.
+inline std::ptrdiff_t wide_cell(const WindowGeometry& g, std::size_t oy, std::size_t ox, std::size_t ky, std::size_t kx) {
+    const std::ptrdiff_t iy = std::ptrdiff_t(oy * g.stride + ky) - std::ptrdiff_t(g.pad_top);
+    const std::ptrdiff_t ix = std::ptrdiff_t(ox * g.stride + kx) - std::ptrdiff_t(g.pad_left);
+    if (iy < 0 || ix < 0 || iy >= std::ptrdiff_t(g.wide_height) || ix >= std::ptrdiff_t(g.wide_width)) return -1;
+    return (iy * std::ptrdiff_t(g.wide_width) + ix) * std::ptrdiff_t(g.channels);
+}
+
 // Direct convolution, Keras's kernel layout (ky, kx, in, out), no bias or activation.
 inline void convolution(const WindowGeometry& g, const float* wide, const float* kernel, std::size_t filters,
                         float* narrow) {
@@ -86,12 +95,10 @@ inline void convolution(const WindowGeometry& g, const float* wide, const float*
                 double sum = 0.0;
                 for (std::size_t ky = 0; ky < g.kernel; ++ky)
                     for (std::size_t kx = 0; kx < g.kernel; ++kx) {
-                        const std::ptrdiff_t iy = std::ptrdiff_t(oy * g.stride + ky) - std::ptrdiff_t(g.pad_top);
-                        const std::ptrdiff_t ix = std::ptrdiff_t(ox * g.stride + kx) - std::ptrdiff_t(g.pad_left);
-                        if (iy < 0 || ix < 0 || iy >= std::ptrdiff_t(g.wide_height) || ix >= std::ptrdiff_t(g.wide_width))
-                            continue;
+                        const std::ptrdiff_t at = wide_cell(g, oy, ox, ky, kx);
+                        if (at < 0) continue;
                         for (std::size_t c = 0; c < g.channels; ++c)
-                            sum += double(wide[(std::size_t(iy) * g.wide_width + std::size_t(ix)) * g.channels + c]) *
+                            sum += double(wide[at + std::ptrdiff_t(c)]) *
                                    kernel[((ky * g.kernel + kx) * g.channels + c) * filters + f];
                     }
                 narrow[(oy * g.narrow_width + ox) * filters + f] = static_cast<float>(sum);
@@ -107,13 +114,11 @@ inline void transposed_convolution(const WindowGeometry& g, const float* narrow,
         for (std::size_t ox = 0; ox < g.narrow_width; ++ox)
             for (std::size_t ky = 0; ky < g.kernel; ++ky)
                 for (std::size_t kx = 0; kx < g.kernel; ++kx) {
-                    const std::ptrdiff_t iy = std::ptrdiff_t(oy * g.stride + ky) - std::ptrdiff_t(g.pad_top);
-                    const std::ptrdiff_t ix = std::ptrdiff_t(ox * g.stride + kx) - std::ptrdiff_t(g.pad_left);
-                    if (iy < 0 || ix < 0 || iy >= std::ptrdiff_t(g.wide_height) || ix >= std::ptrdiff_t(g.wide_width))
-                        continue;
+                    const std::ptrdiff_t at = wide_cell(g, oy, ox, ky, kx);
+                    if (at < 0) continue;
                     for (std::size_t f = 0; f < g.channels; ++f)
                         for (std::size_t c = 0; c < in_channels; ++c)
-                            wide[(std::size_t(iy) * g.wide_width + std::size_t(ix)) * g.channels + f] +=
+                            wide[at + std::ptrdiff_t(f)] +=
                                 narrow[(oy * g.narrow_width + ox) * in_channels + c] *
                                 kernel[((ky * g.kernel + kx) * g.channels + f) * in_channels + c];
                 }

@@ -68,6 +68,12 @@ inline void for_channel_vectors(Body&& body) {
 struct Window {
     std::size_t top, bottom, left, right;
     constexpr std::size_t cells() const { return (bottom - top) * (right - left); }
+    // visit(at) for each cell in row-major order, at its first float in an image of width x channels.
+    template <std::size_t width, std::size_t channels, class Visit>
+    void for_each_cell(Visit&& visit) const {
+        for (std::size_t iy = top; iy < bottom; ++iy)
+            for (std::size_t ix = left; ix < right; ++ix) visit((iy * width + ix) * channels);
+    }
 };
 template <WindowGeometry g>
 constexpr Window window_of(std::size_t oy, std::size_t ox) {
@@ -92,9 +98,7 @@ void max_pool(const float* wide, float* narrow) {
             for_channel_vectors<Arch, C>([&](auto lane, std::size_t c) {
                 using L = decltype(lane);
                 typename L::value best = L::load(first + c);
-                for (std::size_t iy = w.top; iy < w.bottom; ++iy)
-                    for (std::size_t ix = w.left; ix < w.right; ++ix)
-                        best = L::max(best, L::load(wide + (iy * g.wide_width + ix) * C + c));
+                w.for_each_cell<g.wide_width, C>([&](std::size_t at) { best = L::max(best, L::load(wide + at + c)); });
                 L::store(best, narrow + (oy * g.narrow_width + ox) * C + c);
             });
         }
@@ -114,12 +118,10 @@ void max_pool_backward(const float* wide, const float* narrow, const float* d_na
                 using L = decltype(lane);
                 const typename L::value best = L::load(narrow + at + c), grad = L::load(d_narrow + at + c);
                 typename L::mask unclaimed = L::all();
-                for (std::size_t iy = w.top; iy < w.bottom; ++iy)
-                    for (std::size_t ix = w.left; ix < w.right; ++ix) {
-                        float* d = d_wide + (iy * g.wide_width + ix) * C + c;
-                        const auto x = L::load(wide + (iy * g.wide_width + ix) * C + c);
-                        L::store(L::load(d) + L::claim(unclaimed, x, best, grad), d);
-                    }
+                w.for_each_cell<g.wide_width, C>([&](std::size_t cell) {
+                    float* d = d_wide + cell + c;
+                    L::store(L::load(d) + L::claim(unclaimed, L::load(wide + cell + c), best, grad), d);
+                });
             });
         }
 }
@@ -135,9 +137,7 @@ void average_pool(const float* wide, float* narrow) {
             for_channel_vectors<Arch, C>([&](auto lane, std::size_t c) {
                 using L = decltype(lane);
                 typename L::value sum(0.0f);
-                for (std::size_t iy = w.top; iy < w.bottom; ++iy)
-                    for (std::size_t ix = w.left; ix < w.right; ++ix)
-                        sum += L::load(wide + (iy * g.wide_width + ix) * C + c);
+                w.for_each_cell<g.wide_width, C>([&](std::size_t at) { sum += L::load(wide + at + c); });
                 L::store(sum * typename L::value(scale), narrow + (oy * g.narrow_width + ox) * C + c);
             });
         }
@@ -154,11 +154,7 @@ void average_pool_backward(const float* d_narrow, float* d_wide) {
             for_channel_vectors<Arch, C>([&](auto lane, std::size_t c) {
                 using L = decltype(lane);
                 const auto share = L::load(d_narrow + (oy * g.narrow_width + ox) * C + c) * typename L::value(scale);
-                for (std::size_t iy = w.top; iy < w.bottom; ++iy)
-                    for (std::size_t ix = w.left; ix < w.right; ++ix) {
-                        float* d = d_wide + (iy * g.wide_width + ix) * C + c;
-                        L::store(L::load(d) + share, d);
-                    }
+                w.for_each_cell<g.wide_width, C>([&](std::size_t at) { L::store(L::load(d_wide + at + c) + share, d_wide + at + c); });
             });
         }
 }
@@ -242,11 +238,9 @@ inline void pool(const WindowGeometry& g, bool max, const float* wide, float* na
                 std::size_t cells = 0;
                 for (std::size_t ky = 0; ky < g.kernel; ++ky)
                     for (std::size_t kx = 0; kx < g.kernel; ++kx) {
-                        const std::ptrdiff_t iy = std::ptrdiff_t(oy * g.stride + ky) - std::ptrdiff_t(g.pad_top);
-                        const std::ptrdiff_t ix = std::ptrdiff_t(ox * g.stride + kx) - std::ptrdiff_t(g.pad_left);
-                        if (iy < 0 || ix < 0 || iy >= std::ptrdiff_t(g.wide_height) || ix >= std::ptrdiff_t(g.wide_width))
-                            continue;
-                        const float v = wide[(std::size_t(iy) * g.wide_width + std::size_t(ix)) * g.channels + c];
+                        const std::ptrdiff_t at = wide_cell(g, oy, ox, ky, kx);
+                        if (at < 0) continue;
+                        const float v = wide[at + std::ptrdiff_t(c)];
                         best = cells == 0 || v > best ? v : best;
                         sum += v;
                         ++cells;
@@ -264,11 +258,9 @@ inline void max_pool_backward(const WindowGeometry& g, const float* wide, const 
                 std::ptrdiff_t winner = -1;
                 for (std::size_t ky = 0; ky < g.kernel; ++ky)
                     for (std::size_t kx = 0; kx < g.kernel; ++kx) {
-                        const std::ptrdiff_t iy = std::ptrdiff_t(oy * g.stride + ky) - std::ptrdiff_t(g.pad_top);
-                        const std::ptrdiff_t ix = std::ptrdiff_t(ox * g.stride + kx) - std::ptrdiff_t(g.pad_left);
-                        if (iy < 0 || ix < 0 || iy >= std::ptrdiff_t(g.wide_height) || ix >= std::ptrdiff_t(g.wide_width))
-                            continue;
-                        const std::ptrdiff_t at = (iy * std::ptrdiff_t(g.wide_width) + ix) * std::ptrdiff_t(g.channels) + std::ptrdiff_t(c);
+                        const std::ptrdiff_t cell = wide_cell(g, oy, ox, ky, kx);
+                        if (cell < 0) continue;
+                        const std::ptrdiff_t at = cell + std::ptrdiff_t(c);
                         if (winner < 0 || wide[at] > wide[winner]) winner = at;
                     }
                 d_wide[winner] += d_narrow[(oy * g.narrow_width + ox) * g.channels + c];
