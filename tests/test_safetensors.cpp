@@ -1,4 +1,5 @@
-// PyTorch interop: the notebook's models load the weights PyTorch saved
+// PyTorch interop: the notebook's models, and a network with batch
+// normalization and dropout, load the weights PyTorch saved
 // (tests/pytorch/fixtures, made by tests/pytorch/make_fixtures.py) and then
 // compute what PyTorch computed; what typenet writes reads back bit for bit
 // and has the names and shapes of PyTorch's state_dict(); and every way a
@@ -26,6 +27,8 @@
 #include <vector>
 
 #include "notebook_models.hpp"
+#include "support/run_program.hpp"
+#include "typenet/inference_form.hpp"
 #include "typenet/typenet.hpp"
 
 namespace {
@@ -249,6 +252,7 @@ struct BatchNormalizedLayers
                      tn::Conv2D<4, 3, 1, tn::Same, tn::Linear, tn::NoBias>, tn::BatchNormalization<"0.99", "0.001">,
                      tn::Activation<tn::ReLU>> {};
 using BatchNormalized = tn::Model<tn::Input<10, 10, 1>, BatchNormalizedLayers>;
+constexpr std::size_t batch_normalized_images = 4;  // as BATCHNORM_IMAGES in make_fixtures.py
 
 // The layers with tensors are numbered, as make_fixtures.py's numbered_by_parameters
 // names PyTorch's modules: Dropout, ReLU and MaxPool2d get no number. The count of
@@ -266,6 +270,72 @@ TEST(Safetensors, BatchNormalizationHasTheNamesAndDtypesOfBatchNorm2d) {
                                               {"3.running_mean", {4}},
                                               {"3.running_var", {4}},
                                               {"3.num_batches_tracked", {}, "I64"}});
+}
+
+std::span<const float> batch_normalized_inputs(const io::FloatTensors& examples) {
+    const io::FloatTensor& inputs = examples.at("inputs");
+    EXPECT_EQ(inputs.shape, (std::vector<std::size_t>{batch_normalized_images, 10, 10, 1}));
+    return inputs.values;
+}
+
+template <class M>
+std::vector<float> outputs_of(const M& model, std::span<const float> inputs) {
+    tn::Workspace<M, batch_normalized_images> workspace;
+    const std::span<const float> outputs = model(workspace, inputs);
+    return {outputs.begin(), outputs.end()};
+}
+
+// The weights and running statistics PyTorch learnt (num_batches_tracked 300),
+// run in eval() mode: typenet's model and its inference form (each
+// BatchNormalization folded into the convolution before it, the Dropout left
+// out) compute PyTorch's outputs.
+TEST(Safetensors, BatchNormalizedNetComputesWhatPyTorchComputes) {
+    BatchNormalized model;
+    io::load_safetensors(fixtures / "batchnorm.safetensors", model);
+    const io::ModelTensor& count = io::model_tensors<BatchNormalized>[5];
+    ASSERT_EQ(count.info.name, "batches");
+    EXPECT_EQ(model.parameters()[count.parameter_offset], 300.0f);
+    const io::FloatTensors examples = io::load_safetensors_floats(fixtures / "batchnorm_examples.safetensors");
+    const std::span<const float> inputs = batch_normalized_inputs(examples);
+    const io::FloatTensor& expected = examples.at("outputs");
+    ASSERT_EQ(expected.shape, (std::vector<std::size_t>{batch_normalized_images, 5, 5, 4}));
+
+    const auto served = tn::inference_form(model);
+    static_assert(tn::InferenceForm<BatchNormalized>::layer_count == 3, "two folded convolutions and the pooling");
+    const float model_difference = max_abs_difference(outputs_of(model, inputs), expected.values);
+    const float served_difference = max_abs_difference(outputs_of(served, inputs), expected.values);
+    std::cout << "[ parity   ] batchnorm: max abs difference from PyTorch: model " << model_difference
+              << ", inference form " << served_difference << "\n";
+    EXPECT_LE(model_difference, tolerance);
+    EXPECT_LE(served_difference, tolerance);
+}
+
+// What typenet saves of PyTorch's weights, PyTorch loads with
+// load_state_dict(strict=True), num_batches_tracked int64 as its own, and
+// computes typenet's outputs with (make_fixtures.py --check-batchnorm).
+TEST(Safetensors, BatchNormalizedNetRoundTripsThroughPyTorch) {
+    BatchNormalized model;
+    io::load_safetensors(fixtures / "batchnorm.safetensors", model);
+    const tn::testing::TempDir dir("typenet batchnorm ");
+    io::save_safetensors(dir / "batchnorm.safetensors", model);
+    BatchNormalized again;
+    io::load_safetensors(dir / "batchnorm.safetensors", again);
+    EXPECT_TRUE(same_bits(again.parameters(), model.parameters()));
+
+    const fs::path python = "/usr/bin/python3";  // Debian's: python3-torch is installed for it only
+    if (!fs::exists(python)) GTEST_SKIP() << python.string() << " is missing: install python3-torch";
+    const io::FloatTensors examples = io::load_safetensors_floats(fixtures / "batchnorm_examples.safetensors");
+    const std::span<const float> inputs = batch_normalized_inputs(examples);
+    io::save_safetensors(dir / "batchnorm_outputs.safetensors",
+                         io::FloatTensors{{"inputs", examples.at("inputs")},
+                                          {"outputs", {{batch_normalized_images, 5, 5, 4}, outputs_of(model, inputs)}}});
+    const tn::testing::ProgramResult result = tn::testing::run_program(
+        python, {(fixtures.parent_path() / "make_fixtures.py").string(), "--check-batchnorm", dir.path().string()});
+    // 77: make_fixtures.py could not import torch or numpy.
+    if (result.exit_code == 77)
+        GTEST_SKIP() << "python3-torch is missing for " << python.string() << ": " << result.err;
+    std::cout << result.out;
+    EXPECT_EQ(result.exit_code, 0) << result;
 }
 
 template <class M>
