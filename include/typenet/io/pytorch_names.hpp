@@ -23,6 +23,7 @@
 #include "typenet/instruction_set.hpp"
 #include "typenet/io/model_tensors.hpp"
 #include "typenet/layer.hpp"
+#include "typenet/layers/dense.hpp"
 #include "typenet/type_list.hpp"
 
 namespace typenet::inline TYPENET_ISA_NAMESPACE::io {
@@ -35,13 +36,21 @@ inline constexpr std::array<std::string_view, 2> encoder_decoder_parts{"encoder"
 // counter (BatchNorm2d's num_batches_tracked), which typenet keeps in a float.
 enum class TorchDtype { float32, int64 };
 
+// The most axes a tensor is seen with to pair its elements with PyTorch's:
+// a Dense kernel whose input and output are both images seen flat has six.
+inline constexpr std::size_t max_torch_view_rank = 6;
+
 // One tensor of a model as PyTorch's state_dict() holds it.
 struct TorchTensor {
     std::string name;                 // "encoder.0.weight"
     std::size_t rank;
     std::array<std::size_t, 4> dims;  // PyTorch's shape
-    std::array<std::size_t, 4> axes;  // PyTorch's axis i is typenet's axis axes[i]
-    ModelTensor tensor;               // typenet's
+    // PyTorch's elements in order are those of typenet's tensor seen with
+    // view_rank axes, axis i of view_dims[i] elements view_strides[i] floats
+    // apart in typenet's (docs/safetensors.md).
+    std::size_t view_rank;
+    std::array<std::size_t, max_torch_view_rank> view_dims, view_strides;
+    ModelTensor tensor;  // typenet's
     TorchDtype dtype;
 };
 
@@ -166,30 +175,159 @@ std::vector<TorchModule> default_modules() {
 // indices counted in floats from the tensor's first.
 template <class Visit>
 void for_each_element(const TorchTensor& tensor, Visit visit) {
-    std::array<std::size_t, 4> typenet_strides{};
+    const std::size_t size = tensor.tensor.info.size();
+    std::array<std::size_t, max_torch_view_rank> position{};
+    std::size_t typenet_index = 0;
+    for (std::size_t torch_index = 0; torch_index < size; ++torch_index) {
+        visit(torch_index, typenet_index);
+        for (std::size_t axis = tensor.view_rank; axis-- > 0;) {
+            typenet_index += tensor.view_strides[axis];
+            if (++position[axis] < tensor.view_dims[axis]) break;
+            typenet_index -= position[axis] * tensor.view_strides[axis];
+            position[axis] = 0;
+        }
+    }
+}
+
+// An image (height, width, channels) seen flat: typenet flattens it in that
+// order, PyTorch's nn.Flatten (and nn.Unflatten) in (channels, height, width).
+// The two orders differ unless one of them is a single axis.
+struct FlatImage {
+    std::size_t height = 0, width = 0, channels = 0;
+    constexpr bool reorders() const { return channels > 1 && height * width > 1; }
+};
+
+template <class Layer>
+inline constexpr bool is_dense = false;
+template <std::size_t Units, ActivationFunction Act, BiasChoice UseBias>
+inline constexpr bool is_dense<Dense<Units, Act, UseBias>> = true;
+
+// What the order of the features between layers depends on.
+struct LayerShapes {
+    std::string_view kind;
+    std::size_t input_rank, output_rank;
+    std::array<std::size_t, 3> input_dims, output_dims;
+    // keeps_values: no tensors and as many outputs as inputs (a view, Dropout,
+    // Activation), which leaves the order of flat values as it was.
+    bool is_dense, keeps_values;
+    constexpr bool is_flatten() const { return keeps_values && input_rank == 3 && output_rank == 1; }
+    constexpr bool is_unflatten() const { return keeps_values && input_rank == 1 && output_rank == 3; }
+    constexpr bool passes_flat() const { return keeps_values && input_rank == 1 && output_rank == 1; }
+};
+
+template <class M, std::size_t I>
+constexpr LayerShapes layer_shapes() {
+    using B = typename M::graph::template bound<I>;
+    using In = typename B::input_shape;
+    using Out = typename B::output_shape;
+    LayerShapes shapes{B::kind,
+                       In::rank,
+                       Out::rank,
+                       {},
+                       {},
+                       is_dense<type_at<I, typename M::graph::layer_list>>,
+                       B::tensors.size() == 0 && In::size == Out::size};
+    for (std::size_t axis = 0; axis < std::min<std::size_t>(In::rank, 3); ++axis)
+        shapes.input_dims[axis] = In::dims[axis];
+    for (std::size_t axis = 0; axis < std::min<std::size_t>(Out::rank, 3); ++axis)
+        shapes.output_dims[axis] = Out::dims[axis];
+    return shapes;
+}
+
+template <class M>
+constexpr std::array<LayerShapes, M::layer_count> all_layer_shapes() {
+    return []<std::size_t... I>(std::index_sequence<I...>) {
+        return std::array<LayerShapes, M::layer_count>{layer_shapes<M, I>()...};
+    }(std::make_index_sequence<M::layer_count>{});
+}
+
+// For each layer, the image its flat input is (what a Flatten made of one,
+// through layers that keep the values) and the image its flat output becomes
+// (what a Reshape to an image makes of it, through the same); none is {}.
+template <class M>
+struct FlatImages {
+    std::array<FlatImage, M::layer_count> input, output;
+};
+
+template <class M>
+constexpr FlatImages<M> flat_images() {
+    constexpr std::array<LayerShapes, M::layer_count> shapes = all_layer_shapes<M>();
+    FlatImages<M> images{};
+    FlatImage image{};
+    for (std::size_t i = 0; i < M::layer_count; ++i) {
+        const LayerShapes& layer = shapes[i];
+        if (layer.input_rank == 1) images.input[i] = image;
+        if (layer.is_flatten()) image = {layer.input_dims[0], layer.input_dims[1], layer.input_dims[2]};
+        else if (!layer.passes_flat()) image = {};
+    }
+    image = {};
+    for (std::size_t i = M::layer_count; i-- > 0;) {
+        const LayerShapes& layer = shapes[i];
+        if (layer.output_rank == 1) images.output[i] = image;
+        if (layer.is_unflatten()) image = {layer.output_dims[0], layer.output_dims[1], layer.output_dims[2]};
+        else if (!layer.passes_flat()) image = {};
+    }
+    return images;
+}
+
+// A layer whose tensors meet a flat image: a Dense's are mapped, another's cannot be.
+inline void check_flat_image_layer(std::size_t layer, const LayerShapes& shapes, FlatImage image, bool is_input) {
+    if (shapes.is_dense || !image.reorders()) return;
+    throw UsageError(fmt::format(
+        "typenet: layer {} ({}) {} the values of an image ({},{},{}) seen flat, which typenet orders (height, "
+        "width, channels) and PyTorch's {} (channels, height, width); typenet pairs a Dense's tensors with "
+        "nn.Linear's across the two orders, but not this layer's, so the model cannot be saved as or loaded from "
+        "safetensors; put the layer before the {}",
+        layer, shapes.kind, is_input ? "takes" : "gives", image.height, image.width, image.channels,
+        is_input ? "nn.Flatten" : "nn.Unflatten",
+        is_input ? "Flatten or after the Dense" : "Dense or after the Reshape"));
+}
+
+// PyTorch's view of a tensor of typenet's. With channels_first, PyTorch's
+// axes are typenet's last, its second to last, then the others in order; a
+// Dense kernel's axis over a flat image is that image's three axes, which
+// PyTorch orders (channels, height, width): typenet's kernel (h·w·c, out) is
+// PyTorch's weight (out, c·h·w) seen as (out, c, h, w).
+inline void set_torch_view(TorchTensor& torch, const std::array<FlatImage, 4>& images_of_axes) {
+    const TensorInfo& info = torch.tensor.info;
+    const std::size_t rank = info.rank;
+    std::array<std::size_t, 4> order{0, 1, 2, 3};
+    if (info.torch_axes == TorchAxes::channels_first && rank >= 2) {
+        order[0] = rank - 1;
+        order[1] = rank - 2;
+        for (std::size_t axis = 2; axis < rank; ++axis) order[axis] = axis - 2;
+    }
+    std::array<std::size_t, 4> strides{};
     std::size_t stride = 1;
-    for (std::size_t axis = tensor.tensor.info.rank; axis-- > 0;) {
-        typenet_strides[axis] = stride;
-        stride *= tensor.tensor.info.dims[axis];
+    for (std::size_t axis = rank; axis-- > 0;) {
+        strides[axis] = stride;
+        stride *= info.dims[axis];
     }
-    // Loops over PyTorch's axes, padded to four with axes of size 1.
-    std::array<std::size_t, 4> dims{1, 1, 1, 1}, strides{};
-    for (std::size_t axis = 0; axis < tensor.rank; ++axis) {
-        dims[axis] = tensor.dims[axis];
-        strides[axis] = typenet_strides[tensor.axes[axis]];
+    torch.view_rank = 0;
+    const auto add = [&](std::size_t dim, std::size_t view_stride) {
+        torch.view_dims[torch.view_rank] = dim;
+        torch.view_strides[torch.view_rank++] = view_stride;
+    };
+    for (std::size_t i = 0; i < rank; ++i) {
+        const std::size_t axis = order[i];
+        torch.dims[i] = info.dims[axis];
+        const FlatImage image = images_of_axes[axis];
+        if (!image.reorders()) {
+            add(info.dims[axis], strides[axis]);
+            continue;
+        }
+        add(image.channels, strides[axis]);
+        add(image.height, image.width * image.channels * strides[axis]);
+        add(image.width, image.channels * strides[axis]);
     }
-    std::size_t torch_index = 0;
-    for (std::size_t a = 0; a < dims[0]; ++a)
-        for (std::size_t b = 0; b < dims[1]; ++b)
-            for (std::size_t c = 0; c < dims[2]; ++c)
-                for (std::size_t d = 0; d < dims[3]; ++d)
-                    visit(torch_index++, a * strides[0] + b * strides[1] + c * strides[2] + d * strides[3]);
 }
 
 template <class M>
 std::vector<TorchTensor> torch_tensors_in(std::span<const TorchModule> modules) {
     static_assert(has_torch_names<M>());
     static_assert(has_valid_part_names<M>());
+    static constexpr FlatImages<M> images = flat_images<M>();
+    static constexpr std::array<LayerShapes, M::layer_count> shapes = all_layer_shapes<M>();
     std::vector<TorchTensor> tensors;
     std::size_t module = 0, number = 0;
     std::optional<std::size_t> numbered_layer;  // the last layer given a number
@@ -207,10 +345,18 @@ std::vector<TorchTensor> torch_tensors_in(std::span<const TorchModule> modules) 
         TorchTensor torch{modules[module].is_one_layer ? fmt::format("{}.{}", path, tensor.info.torch_name)
                           : path.empty()               ? fmt::format("{}.{}", number, tensor.info.torch_name)
                                                        : fmt::format("{}.{}.{}", path, number, tensor.info.torch_name),
-                          rank, {}, {0, 1, 2, 3}, tensor,
+                          rank, {}, 0, {}, {}, tensor,
                           tensor.info.role == TensorRole::counter ? TorchDtype::int64 : TorchDtype::float32};
-        if (tensor.info.torch_axes == TorchAxes::channels_first && rank >= 2) torch.axes = {rank - 1, rank - 2, 0, 1};
-        for (std::size_t axis = 0; axis < rank; ++axis) torch.dims[axis] = tensor.info.dims[torch.axes[axis]];
+        const FlatImage input = images.input[tensor.layer], output = images.output[tensor.layer];
+        check_flat_image_layer(tensor.layer, shapes[tensor.layer], input, true);
+        check_flat_image_layer(tensor.layer, shapes[tensor.layer], output, false);
+        // A Dense kernel's axes run over its input and its output, its bias's over its output.
+        std::array<FlatImage, 4> images_of_axes{};
+        if (shapes[tensor.layer].is_dense) {
+            if (rank == 2) images_of_axes = {input, output};
+            else images_of_axes = {output};
+        }
+        set_torch_view(torch, images_of_axes);
         tensors.push_back(std::move(torch));
     }
     std::vector<std::string_view> names;
