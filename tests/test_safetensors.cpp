@@ -1,5 +1,6 @@
-// PyTorch interop: the notebook's models, and a network with batch
-// normalization and dropout, load the weights PyTorch saved
+// PyTorch interop: the notebook's models, a network with batch
+// normalization and dropout, and two whose Dense takes a flattened image of
+// many channels (or gives one to a Reshape), load the weights PyTorch saved
 // (tests/pytorch/fixtures, made by tests/pytorch/make_fixtures.py) and then
 // compute what PyTorch computed; what typenet writes reads back bit for bit
 // and has the names and shapes of PyTorch's state_dict(); and every way a
@@ -272,10 +273,17 @@ TEST(Safetensors, BatchNormalizationHasTheNamesAndDtypesOfBatchNorm2d) {
                                               {"3.num_batches_tracked", {}, "I64"}});
 }
 
-std::span<const float> batch_normalized_inputs(const io::FloatTensors& examples) {
+std::span<const float> inputs_of(const io::FloatTensors& examples, const std::vector<std::size_t>& shape) {
     const io::FloatTensor& inputs = examples.at("inputs");
-    EXPECT_EQ(inputs.shape, (std::vector<std::size_t>{batch_normalized_images, 10, 10, 1}));
+    EXPECT_EQ(inputs.shape, shape);
     return inputs.values;
+}
+
+template <class Shape>
+std::vector<std::size_t> batch_shape() {
+    std::vector<std::size_t> shape{batch_normalized_images};
+    shape.insert(shape.end(), Shape::dims.begin(), Shape::dims.end());
+    return shape;
 }
 
 template <class M>
@@ -283,6 +291,17 @@ std::vector<float> outputs_of(const M& model, std::span<const float> inputs) {
     tn::Workspace<M, batch_normalized_images> workspace;
     const std::span<const float> outputs = model(workspace, inputs);
     return {outputs.begin(), outputs.end()};
+}
+
+// The largest difference between what `model` computes on <name>_examples's
+// inputs and PyTorch's outputs there.
+template <class M>
+float difference_from_pytorch(const M& model, const std::string& name) {
+    const io::FloatTensors examples = io::load_safetensors_floats(fixtures / (name + "_examples.safetensors"));
+    const std::span<const float> inputs = inputs_of(examples, batch_shape<typename M::input_shape>());
+    const io::FloatTensor& expected = examples.at("outputs");
+    EXPECT_EQ(expected.shape, batch_shape<typename M::output_shape>());
+    return max_abs_difference(outputs_of(model, inputs), expected.values);
 }
 
 // The weights and running statistics PyTorch learnt (num_batches_tracked 300),
@@ -295,47 +314,175 @@ TEST(Safetensors, BatchNormalizedNetComputesWhatPyTorchComputes) {
     const io::ModelTensor& count = io::model_tensors<BatchNormalized>[5];
     ASSERT_EQ(count.info.name, "batches");
     EXPECT_EQ(model.parameters()[count.parameter_offset], 300.0f);
-    const io::FloatTensors examples = io::load_safetensors_floats(fixtures / "batchnorm_examples.safetensors");
-    const std::span<const float> inputs = batch_normalized_inputs(examples);
-    const io::FloatTensor& expected = examples.at("outputs");
-    ASSERT_EQ(expected.shape, (std::vector<std::size_t>{batch_normalized_images, 5, 5, 4}));
 
     const auto served = tn::inference_form(model);
     static_assert(tn::InferenceForm<BatchNormalized>::layer_count == 3, "two folded convolutions and the pooling");
-    const float model_difference = max_abs_difference(outputs_of(model, inputs), expected.values);
-    const float served_difference = max_abs_difference(outputs_of(served, inputs), expected.values);
+    const float model_difference = difference_from_pytorch(model, "batchnorm");
+    const float served_difference = difference_from_pytorch(served, "batchnorm");
     std::cout << "[ parity   ] batchnorm: max abs difference from PyTorch: model " << model_difference
               << ", inference form " << served_difference << "\n";
     EXPECT_LE(model_difference, tolerance);
     EXPECT_LE(served_difference, tolerance);
 }
 
-// What typenet saves of PyTorch's weights, PyTorch loads with
-// load_state_dict(strict=True), num_batches_tracked int64 as its own, and
-// computes typenet's outputs with (make_fixtures.py --check-batchnorm).
-TEST(Safetensors, BatchNormalizedNetRoundTripsThroughPyTorch) {
-    BatchNormalized model;
-    io::load_safetensors(fixtures / "batchnorm.safetensors", model);
-    const tn::testing::TempDir dir("typenet batchnorm ");
-    io::save_safetensors(dir / "batchnorm.safetensors", model);
-    BatchNormalized again;
-    io::load_safetensors(dir / "batchnorm.safetensors", again);
+// What typenet saves of PyTorch's weights (<name>.safetensors) reads back bit
+// for bit, and PyTorch loads it with load_state_dict(strict=True), each tensor
+// of its own dtype, and computes typenet's outputs (make_fixtures.py's check
+// named by `check_arguments`, which are followed by the folder).
+template <class M>
+void expect_pytorch_round_trip(const std::string& name, std::vector<std::string> check_arguments) {
+    M model;
+    io::load_safetensors(fixtures / (name + ".safetensors"), model);
+    const tn::testing::TempDir dir("typenet " + name + " ");
+    io::save_safetensors(dir / (name + ".safetensors"), model);
+    M again;
+    io::load_safetensors(dir / (name + ".safetensors"), again);
     EXPECT_TRUE(same_bits(again.parameters(), model.parameters()));
 
     const fs::path python = "/usr/bin/python3";  // Debian's: python3-torch is installed for it only
     if (!fs::exists(python)) GTEST_SKIP() << python.string() << " is missing: install python3-torch";
-    const io::FloatTensors examples = io::load_safetensors_floats(fixtures / "batchnorm_examples.safetensors");
-    const std::span<const float> inputs = batch_normalized_inputs(examples);
-    io::save_safetensors(dir / "batchnorm_outputs.safetensors",
-                         io::FloatTensors{{"inputs", examples.at("inputs")},
-                                          {"outputs", {{batch_normalized_images, 5, 5, 4}, outputs_of(model, inputs)}}});
-    const tn::testing::ProgramResult result = tn::testing::run_program(
-        python, {(fixtures.parent_path() / "make_fixtures.py").string(), "--check-batchnorm", dir.path().string()});
+    const io::FloatTensors examples = io::load_safetensors_floats(fixtures / (name + "_examples.safetensors"));
+    const std::span<const float> inputs = inputs_of(examples, batch_shape<typename M::input_shape>());
+    const io::FloatTensor outputs{batch_shape<typename M::output_shape>(), outputs_of(model, inputs)};
+    io::save_safetensors(dir / (name + "_outputs.safetensors"),
+                         io::FloatTensors{{"inputs", examples.at("inputs")}, {"outputs", outputs}});
+    check_arguments.insert(check_arguments.begin(), (fixtures.parent_path() / "make_fixtures.py").string());
+    check_arguments.push_back(dir.path().string());
+    const tn::testing::ProgramResult result = tn::testing::run_program(python, check_arguments);
     // 77: make_fixtures.py could not import torch or numpy.
     if (result.exit_code == 77)
         GTEST_SKIP() << "python3-torch is missing for " << python.string() << ": " << result.err;
     std::cout << result.out;
     EXPECT_EQ(result.exit_code, 0) << result;
+}
+
+// num_batches_tracked int64 as PyTorch's own (make_fixtures.py --check-batchnorm).
+TEST(Safetensors, BatchNormalizedNetRoundTripsThroughPyTorch) {
+    expect_pytorch_round_trip<BatchNormalized>("batchnorm", {"--check-batchnorm"});
+}
+
+// make_fixtures.py's flatten_net: Conv2d(1, 4, 3, padding=1) -> ReLU ->
+// MaxPool2d(2) -> Flatten -> Linear(64, 16) -> ReLU -> Linear(16, 3). PyTorch
+// flattens the (4, 4, 4) image channels first, typenet channels last.
+struct FlattenedLayers : tn::Sequential<tn::Conv2D<4, 3, 1, tn::Same, tn::ReLU>, tn::MaxPooling2D<2>, tn::Flatten,
+                                        tn::Dense<16, tn::ReLU>, tn::Dense<3>> {};
+using Flattened = tn::Model<tn::Input<8, 8, 1>, FlattenedLayers>;
+
+// make_fixtures.py's unflatten_net: Flatten -> Linear(32, 18) ->
+// Unflatten(1, (2, 3, 3)) -> Conv2d(2, 2, 3, padding=1): the Linear's inputs
+// and outputs are both images.
+struct UnflattenedLayers
+    : tn::Sequential<tn::Flatten, tn::Dense<18>, tn::Reshape<3, 3, 2>, tn::Conv2D<2, 3, 1, tn::Same>> {};
+using Unflattened = tn::Model<tn::Input<4, 4, 2>, UnflattenedLayers>;
+
+template <class M>
+void expect_pytorch_parity(const std::string& name) {
+    M model;
+    io::load_safetensors(fixtures / (name + ".safetensors"), model);
+    const float difference = difference_from_pytorch(model, name);
+    std::cout << "[ parity   ] " << name << ": max abs difference from PyTorch " << difference << "\n";
+    EXPECT_LE(difference, tolerance);
+}
+
+TEST(Safetensors, DenseAfterFlattenComputesWhatPyTorchComputes) { expect_pytorch_parity<Flattened>("flatten"); }
+
+TEST(Safetensors, DenseBetweenFlattenAndReshapeComputesWhatPyTorchComputes) {
+    expect_pytorch_parity<Unflattened>("unflatten");
+}
+
+TEST(Safetensors, DenseAfterFlattenRoundTripsThroughPyTorch) {
+    expect_pytorch_round_trip<Flattened>("flatten", {"--check-image-net", "flatten"});
+}
+
+TEST(Safetensors, DenseBetweenFlattenAndReshapeRoundTripsThroughPyTorch) {
+    expect_pytorch_round_trip<Unflattened>("unflatten", {"--check-image-net", "unflatten"});
+}
+
+// PyTorch's Linear.weight[o][c][y][x] (out, c·h·w) is typenet's
+// kernel[y][x][c][o] (h·w·c, out); its bias and weight rows before
+// nn.Unflatten are typenet's reordered so too.
+TEST(Safetensors, FlatImagesAreOrderedChannelsFirstForPyTorch) {
+    const Flattened flattened = model_with_values<Flattened>(5);
+    const io::FloatTensor linear =
+        io::parse_safetensors_floats(io::safetensors_bytes(flattened), "flatten").at("1.weight");
+    ASSERT_EQ(linear.shape, (std::vector<std::size_t>{16, 64}));
+    const std::size_t kernel = io::model_tensors<Flattened>[2].parameter_offset;
+    for (std::size_t o = 0; o < 16; ++o)
+        for (std::size_t c = 0; c < 4; ++c)
+            for (std::size_t y = 0; y < 4; ++y)
+                for (std::size_t x = 0; x < 4; ++x)
+                    ASSERT_EQ(linear.values[o * 64 + (c * 4 + y) * 4 + x],
+                              flattened.parameters()[kernel + ((y * 4 + x) * 4 + c) * 16 + o]);
+
+    const Unflattened unflattened = model_with_values<Unflattened>(6);
+    const io::FloatTensors file = io::parse_safetensors_floats(io::safetensors_bytes(unflattened), "unflatten");
+    const io::FloatTensor& weight = file.at("0.weight");  // (2·3·3, 2·4·4)
+    const io::FloatTensor& bias = file.at("0.bias");
+    const std::size_t dense_kernel = io::model_tensors<Unflattened>[0].parameter_offset;
+    const std::size_t dense_bias = io::model_tensors<Unflattened>[1].parameter_offset;
+    for (std::size_t oc = 0; oc < 2; ++oc)
+        for (std::size_t oy = 0; oy < 3; ++oy)
+            for (std::size_t ox = 0; ox < 3; ++ox) {
+                const std::size_t torch_out = (oc * 3 + oy) * 3 + ox, typenet_out = (oy * 3 + ox) * 2 + oc;
+                ASSERT_EQ(bias.values[torch_out], unflattened.parameters()[dense_bias + typenet_out]);
+                for (std::size_t ic = 0; ic < 2; ++ic)
+                    for (std::size_t iy = 0; iy < 4; ++iy)
+                        for (std::size_t ix = 0; ix < 4; ++ix)
+                            ASSERT_EQ(weight.values[torch_out * 32 + (ic * 4 + iy) * 4 + ix],
+                                      unflattened.parameters()[dense_kernel + ((iy * 4 + ix) * 2 + ic) * 18 +
+                                                               typenet_out]);
+            }
+}
+
+// The tensors of B's file are A's, given A's parameters.
+template <class A, class B>
+void expect_same_tensors(const std::string& what) {
+    const A a = model_with_values<A>(7);
+    B b;
+    static_assert(A::parameter_count == B::parameter_count);
+    std::ranges::copy(a.parameters(), b.parameters().begin());
+    const io::FloatTensors a_file = io::parse_safetensors_floats(io::safetensors_bytes(a), "a");
+    const io::FloatTensors b_file = io::parse_safetensors_floats(io::safetensors_bytes(b), "b");
+    ASSERT_EQ(a_file.size(), b_file.size()) << what;
+    for (const auto& [name, tensor] : a_file) {
+        ASSERT_TRUE(b_file.contains(name)) << what << ": " << name;
+        EXPECT_EQ(b_file.at(name).shape, tensor.shape) << what << ": " << name;
+        EXPECT_EQ(b_file.at(name).values, tensor.values) << what << ": " << name;
+    }
+}
+
+// Of one channel, or through layers that keep the values (Dropout), the
+// order is that of a plain Dense or of a Dense right after the Flatten: a
+// model saved before keeps its bytes.
+TEST(Safetensors, OneChannelImagesKeepTheLayout) {
+    expect_same_tensors<tn::Model<tn::Input<16>, tn::Dense<6>>,
+                        tn::Model<tn::Input<4, 4, 1>, tn::Flatten, tn::Dense<6>, tn::Reshape<3, 2, 1>>>("one channel");
+    expect_same_tensors<tn::Model<tn::Input<2, 2, 3>, tn::Flatten, tn::Dense<2>>,
+                        tn::Model<tn::Input<2, 2, 3>, tn::Flatten, tn::Dropout<"0.5">, tn::Dense<2>>>("dropout");
+}
+
+// A layer with tensors of its own between a Flatten and a Dense (or between
+// a Dense and a Reshape) sees typenet's order where PyTorch's module would
+// see PyTorch's, and nothing maps one to the other: saving and loading refuse.
+TEST(Safetensors, OtherLayersOnFlatImagesAreRefused) {
+    using Normalization = tn::BatchNormalization<"0.99", "0.001">;
+    using Normalized = tn::Model<tn::Input<2, 2, 3>, tn::Flatten, Normalization, tn::Dense<2>>;
+    const auto message = [](auto action) {
+        try {
+            action();
+        } catch (const tn::UsageError& error) {
+            return std::string(error.what());
+        }
+        ADD_FAILURE() << "expected a typenet::UsageError";
+        return std::string();
+    };
+    const std::string refusal = "typenet: layer 1 (BatchNormalization) takes the values of an image (2,2,3) seen flat";
+    EXPECT_THAT(message([] { (void)io::safetensors_bytes(Normalized(1)); }), StartsWith(refusal));
+    EXPECT_THAT(message([] { (void)io::parse_safetensors<Normalized>(Bytes{}, "normalized"); }), StartsWith(refusal));
+
+    using Before = tn::Model<tn::Input<4>, tn::Dense<12>, Normalization, tn::Reshape<2, 2, 3>>;
+    EXPECT_THAT(message([] { (void)io::safetensors_bytes(Before(1)); }),
+                StartsWith("typenet: layer 1 (BatchNormalization) gives the values of an image (2,2,3) seen flat"));
 }
 
 template <class M>

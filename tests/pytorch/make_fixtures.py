@@ -4,7 +4,8 @@ PyTorch (bench/compare/pytorch_autoencoders.py) and the Keras blog's deep
 convolutional autoencoder (bench/compare/pytorch_conv_autoencoder.py) with seeded random weights,
 saved as safetensors files, and what they compute on four images; a small
 convolutional network with batch normalization and dropout, its running
-statistics learnt in training mode, and what it computes in eval() mode;
+statistics learnt in training mode, and what it computes in eval() mode; two small networks with a Linear after
+nn.Flatten of a many-channel image, or before nn.Unflatten to one;
 and for tests/test_user_layer.cpp, the same for its Net, whose layer Scale is
 the user's own (tests/support/scale_layer.hpp).
 
@@ -16,6 +17,7 @@ written here with `json` and `struct` alone. Run with Debian's interpreter
     /usr/bin/python3 tests/pytorch/make_fixtures.py --check DIR
     /usr/bin/python3 tests/pytorch/make_fixtures.py --check-user-layer DIR
     /usr/bin/python3 tests/pytorch/make_fixtures.py --check-batchnorm DIR
+    /usr/bin/python3 tests/pytorch/make_fixtures.py --check-image-net flatten|unflatten DIR
 
 --check reads the files test_safetensors writes when TYPENET_SAFETENSORS_EXPORT
 names a folder: typenet's own weights for each model (<model>.safetensors),
@@ -24,7 +26,10 @@ fixture images (<model>_outputs.safetensors), compared with PyTorch's.
 --check-user-layer does the same with the files test_user_layer writes
 (user_layer.safetensors, user_layer_outputs.safetensors); ctest runs it.
 --check-batchnorm does it with test_safetensors's (batchnorm.safetensors,
-batchnorm_outputs.safetensors); ctest runs it too.
+batchnorm_outputs.safetensors); ctest runs it too. --check-image-net does it
+for the networks whose Linear takes a flattened image or gives one to
+nn.Unflatten (flatten.safetensors, flatten_outputs.safetensors, ...); ctest
+runs it too.
 Without torch or numpy the script exits with 77, which that test takes as
 "skip".
 """
@@ -221,9 +226,47 @@ def seeded_batchnorm_net(seed):
     return model.eval()
 
 
-def run_batchnorm(model, images, dtype=torch.float64):
-    """Outputs for images (n, 10, 10, 1) in typenet's layout, in typenet's layout."""
+def run_on_images(model, images, dtype=torch.float64):
+    """Outputs for images (n, h, w, c) in typenet's layout, in typenet's layout."""
     return channels_last(run_sequential(model, images.permute(0, 3, 1, 2), dtype))
+
+
+def flatten_net():
+    """test_safetensors's Flattened: Input<8, 8, 1>, one part of Conv2D<4, 3, 1,
+    Same, ReLU>, MaxPooling2D<2>, Flatten, Dense<16, ReLU>, Dense<3>. PyTorch
+    flattens the (4, 4, 4) image channels first, typenet channels last: the
+    first Linear's weight (16, 64) is typenet's kernel (64, 16) reordered."""
+    return numbered_by_parameters([
+        nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(64, 16), nn.ReLU(),
+        nn.Linear(16, 3),
+    ])
+
+
+def unflatten_net():
+    """test_safetensors's Unflattened: Input<4, 4, 2>, one part of Flatten,
+    Dense<18>, Reshape<3, 3, 2>, Conv2D<2, 3, 1, Same>: the Linear's inputs
+    and outputs (weight and bias) are images, both reordered."""
+    return numbered_by_parameters([
+        nn.Flatten(), nn.Linear(32, 18), nn.Unflatten(1, (2, 3, 3)), nn.Conv2d(2, 2, 3, padding=1),
+    ])
+
+
+# The networks whose flat features are images, by name: the network, the shape
+# (c, h, w) of its inputs and the seeds of its weights and inputs.
+IMAGE_NETS = {"flatten": (flatten_net, (1, 8, 8), SEED + 7), "unflatten": (unflatten_net, (2, 4, 4), SEED + 9)}
+
+
+def seeded_image_net(name):
+    """PyTorch's initialization (biases included), from the net's seed."""
+    build, _, seed = IMAGE_NETS[name]
+    torch.manual_seed(seed)
+    return build().eval()
+
+
+def image_net_inputs(name):
+    """Images (4, h, w, c), uniform in [0, 1), in typenet's layout."""
+    _, shape, seed = IMAGE_NETS[name]
+    return channels_last(torch.rand(IMAGE_COUNT, *shape, generator=torch.Generator().manual_seed(seed + 1)))
 
 
 # The dtypes of the tensors these files hold (int64: BatchNorm2d's
@@ -291,8 +334,11 @@ def make_fixtures():
     make_net_fixtures("user_layer", seeded_user_layer_net(SEED + 3), user_layer_inputs, run_sequential,
                       "uniform in [-1, 1)")
     batchnorm_images = batchnorm_inputs(BATCHNORM_IMAGES, torch.Generator().manual_seed(SEED + 5))
-    make_net_fixtures("batchnorm", seeded_batchnorm_net(SEED + 6), channels_last(batchnorm_images), run_batchnorm,
+    make_net_fixtures("batchnorm", seeded_batchnorm_net(SEED + 6), channels_last(batchnorm_images), run_on_images,
                       "uniform in [0, 1), (n, 10, 10, 1); outputs in typenet's (channels-last) layout")
+    for name in IMAGE_NETS:
+        make_net_fixtures(name, seeded_image_net(name), image_net_inputs(name), run_on_images,
+                          "uniform in [0, 1), (n, h, w, c); outputs in typenet's (channels-last) layout")
 
 
 def make_net_fixtures(name, model, inputs, run_net, about_inputs):
@@ -351,13 +397,18 @@ def main():
                         help="compare the files test_user_layer exported to DIR instead of writing fixtures")
     parser.add_argument("--check-batchnorm", type=Path, metavar="DIR",
                         help="compare the batch-normalized network test_safetensors exported to DIR instead")
+    parser.add_argument("--check-image-net", nargs=2, metavar=("NAME", "DIR"),
+                        help=f"compare the network NAME ({', '.join(IMAGE_NETS)}) test_safetensors exported to DIR")
     arguments = parser.parse_args()
     if arguments.check:
         check(arguments.check)
     elif arguments.check_user_layer:
         check_net(arguments.check_user_layer, "user_layer", user_layer_net().eval(), run_sequential)
     elif arguments.check_batchnorm:
-        check_net(arguments.check_batchnorm, "batchnorm", batchnorm_net().eval(), run_batchnorm)
+        check_net(arguments.check_batchnorm, "batchnorm", batchnorm_net().eval(), run_on_images)
+    elif arguments.check_image_net:
+        name, folder = arguments.check_image_net
+        check_net(Path(folder), name, IMAGE_NETS[name][0]().eval(), run_on_images)
     else:
         make_fixtures()
 
