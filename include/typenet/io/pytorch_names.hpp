@@ -2,8 +2,9 @@
 // A model's tensors as PyTorch's state_dict() names and lays them out: the
 // name of each tensor ("encoder.0.weight", after the parts' names, given or
 // those of the PyTorch module people write for the model), its shape in
-// PyTorch, and the permutation of axes between typenet's layout and
-// PyTorch's. docs/safetensors.md gives the names and layouts.
+// PyTorch, and how its elements pair with typenet's (its axes permuted, and
+// a Dense's axis over a flattened image split into the image's, which PyTorch
+// orders channels first). docs/safetensors.md gives the names and layouts.
 #include <algorithm>
 #include <array>
 #include <concepts>
