@@ -136,3 +136,30 @@ TEST(TestLayer, CatchesABackwardThatAddsInsteadOfWriting) {
     EXPECT_NE(report.failures[0].find("input (0,0,0): backward did not write"), std::string::npos)
         << report.failures[0];
 }
+
+// Both phases. In training, the derivative of the whole batch's
+// normalization, statistics included; in inference, the affine of the moving
+// statistics (test_layer leaves them as initialized, mean 0 and variance 1,
+// plus the same small noise as every parameter).
+TEST(TestLayer, BatchNormalization) {
+    for (const tn::Phase phase : {tn::Phase::training, tn::Phase::inference}) {
+        expect_passes<tn::BatchNormalization<>, tn::Shape<4, 3, 8>>({.phase = phase});
+        expect_passes<tn::BatchNormalization<>, tn::Shape<3, 5, 3>>({.seed = 2, .rows = 3, .phase = phase});
+        expect_passes<tn::BatchNormalization<"0.9", "1e-5">, tn::Shape<7>>({.rows = 4, .phase = phase});
+        expect_passes<tn::BatchNormalization<>, tn::Shape<2, 2, 16>>({.rows = 1, .phase = phase});
+    }
+}
+
+// In training, one mask (the pass is fixed), whose derivative is the mask; in inference, the identity.
+TEST(TestLayer, Dropout) {
+    for (const tn::Phase phase : {tn::Phase::training, tn::Phase::inference}) {
+        expect_passes<tn::Dropout<"0.25">, tn::Shape<4, 3, 8>>({.phase = phase});
+        expect_passes<tn::Dropout<"0.5">, tn::Shape<33>>({.rows = 3, .phase = phase});
+        expect_passes<tn::Dropout<"0">, tn::Shape<5>>({.phase = phase});
+    }
+}
+
+TEST(TestLayer, ChannelAffine) {
+    expect_passes<tn::ChannelAffine, tn::Shape<4, 3, 8>>();
+    expect_passes<tn::ChannelAffine, tn::Shape<7>>({.rows = 3});
+}

@@ -8,13 +8,29 @@
 //   B::parameter_count            floats of parameters (weights, biases), laid out as B::tensors says
 //   B::is_view                    true when the output is the input seen with another shape
 //                                 (Flatten, Reshape): no work, the buffers are shared
-//   B::initialize(params, random) fills fresh parameters (Glorot-uniform weights, zero biases)
+//   B::initialize(params, random) fills fresh parameters (Glorot-uniform weights, zero biases,
+//                                 BatchNormalization's moving variance at 1)
 //   B::scratch_floats             floats of temporary memory forward and backward may use
 //                                 (one sample's im2col windows); the workspace provides it
 //   B::forward<Arch>(params, x, y, rows, scratch)
 //   B::backward<Arch>(params, x, y, dy, dx, grad_params, rows, scratch)
 //       dy arrives holding dLoss/dy and may be overwritten; grad_params is written
-//       (not accumulated); dx is written unless it is null (no one needs it).
+//       (not accumulated), 0 for tensors the optimizer does not train; dx is
+//       written unless it is null (no one needs it).
+// forward and backward are the inference phase. A layer that computes
+// otherwise in training (Dropout, BatchNormalization) has, optionally:
+//   B::train_forward<Arch>(params, x, y, rows, scratch, const TrainingPass& pass)
+//   B::train_backward<Arch>(params, x, y, dy, dx, grad_params, rows, scratch, pass)
+//       which the trainer runs instead; pass says which step, layer and rows
+//       they are (TrainingPass below). And a layer that needs statistics of the
+//       whole batch, not only of the rows one thread has (BatchNormalization):
+//   B::batch_sums                 how many doubles of sums it needs, forward and backward
+//   B::sum_forward<Arch>(x, rows, sums)                   writes its rows' share of the forward sums
+//   B::sum_backward<Arch>(params, x, dy, rows, pass, sums) the same of backward's
+//   B::learn(params, pass)        once a step has landed: updates what the layer
+//                                 learns from batches (its moving statistics)
+//       The trainer adds the shares' sums in share order and hands the totals to
+//       train_forward and train_backward in pass.
 // Optional:
 //   B::describe_settings(text)    writes the words of the architecture text that
 //                                 say how the layer computes beyond its shapes and
@@ -30,10 +46,12 @@
 // whether it accepts that input; when it does not, instantiating it fails with a
 // message the user can act on, and the compiler's note names the layer's index,
 // its type and the shape it was given.
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 
 #include "typenet/instruction_set.hpp"
@@ -57,9 +75,20 @@ struct layer_index {
 //   Conv2DTranspose  kernel (kh, kw, out, in)  -> ConvTranspose2d.weight (in, out, kh, kw)
 enum class TorchAxes { same, channels_first };
 
+// What a tensor is to training. Keras counts the trained tensors as
+// trainable parameters and the statistics as non-trainable ones; the counter
+// is PyTorch's num_batches_tracked, kept so that a state_dict loads strictly,
+// an int64 there and a float here (exact to 2^24 batches).
+enum class TensorRole {
+    trained,    // the optimizer's (kernels, biases, BatchNormalization's gamma and beta)
+    statistic,  // the layer's own, learnt from batches in training (moving mean and variance)
+    counter,    // how many batches the statistics have seen
+};
+
 // A named tensor inside a layer's parameters, with its shape as Keras stores
 // it, and the attribute of the PyTorch module that holds it ("weight"; empty
 // for a layer PyTorch has no module for, which then cannot be exported).
+// A layer's trained tensors come first: the optimizer trains a prefix of its parameters.
 struct TensorInfo {
     std::string_view name;
     std::size_t offset;  // in floats, from the layer's first parameter
@@ -67,11 +96,30 @@ struct TensorInfo {
     std::array<std::size_t, 4> dims;
     std::string_view torch_name = {};
     TorchAxes torch_axes = TorchAxes::same;
+    TensorRole role = TensorRole::trained;
     constexpr std::size_t size() const {
         std::size_t n = 1;
         for (std::size_t i = 0; i < rank; ++i) n *= dims[i];
         return n;
     }
+};
+
+// Which computation a layer runs: training's (dropout masks, batch
+// statistics) or inference's. A compile-time choice: inference carries no
+// cost of training's.
+enum class Phase { inference, training };
+
+// What a layer's training pass is told. Randomness in training is keyed by
+// (seed, step, layer, row of the whole batch), never by thread: the masks are
+// the same whoever runs the rows, and a resumed run draws what an unbroken one does.
+struct TrainingPass {
+    std::uint64_t seed = 0;
+    std::int64_t step = 1;          // the number of the step being taken, counted from 1
+    std::size_t layer = 0;          // the layer's index in the model
+    std::size_t first_row = 0;      // the row of the whole batch that this call's row 0 is
+    std::size_t batch_rows = 0;     // rows in the whole batch
+    const double* batch_sums = nullptr;     // a batch-statistics layer's forward sums over the whole batch
+    const double* gradient_sums = nullptr;  // and its backward sums, in train_backward
 };
 
 // The contract, one requirement at a time, so that a layer that breaks it is
@@ -106,6 +154,38 @@ template <class B>
 concept HasBackward = requires(const float* cp, float* p, std::size_t rows) {
     B::template backward<kernels::native_arch>(cp, cp, cp, p, p, p, rows, p);
 };
+
+// The optional training phase (see the contract at the top).
+template <class B>
+concept HasTrainingPhase = requires(const float* cp, float* p, std::size_t rows, const TrainingPass& pass) {
+    B::template train_forward<kernels::native_arch>(cp, cp, p, rows, p, pass);
+    B::template train_backward<kernels::native_arch>(cp, cp, cp, p, p, p, rows, p, pass);
+};
+template <class B>
+concept HasBatchStatistics =
+    HasTrainingPhase<B> &&
+    requires(const float* cp, float* p, std::size_t rows, const TrainingPass& pass, double* sums) {
+        { B::batch_sums } -> std::convertible_to<std::size_t>;
+        B::template sum_forward<kernels::native_arch>(cp, rows, sums);
+        B::template sum_backward<kernels::native_arch>(cp, cp, cp, rows, pass, sums);
+        B::learn(p, pass);
+    };
+
+// The floats of a layer's parameters the optimizer trains: its trained
+// tensors, which come first (checked by the contract).
+template <std::size_t N>
+constexpr std::size_t trained_floats(const std::array<TensorInfo, N>& tensors) {
+    std::size_t end = 0;
+    for (const TensorInfo& tensor : tensors)
+        if (tensor.role == TensorRole::trained) end = std::max(end, tensor.offset + tensor.size());
+    return end;
+}
+template <std::size_t N>
+constexpr bool trained_tensors_first(const std::array<TensorInfo, N>& tensors) {
+    for (const TensorInfo& tensor : tensors)
+        if (tensor.role != TensorRole::trained && tensor.offset < trained_floats(tensors)) return false;
+    return true;
+}
 
 // Whether the tensors lie inside [0, parameter_count) without overlapping and
 // fill it: every parameter belongs to exactly one tensor, so files and
@@ -158,7 +238,14 @@ struct layer_contract {
     }();
     static_assert(covered, "typenet: a layer's tensors must cover its parameter_count floats exactly once (no gap, "
                            "no overlap)");
-    static constexpr bool value = shapes && sizes && kind && tensors && initialize && forward && backward && covered;
+    static constexpr bool trained_first = [] {
+        if constexpr (tensors) return trained_tensors_first(B::tensors);
+        else return true;
+    }();
+    static_assert(trained_first, "typenet: a layer's trained tensors must come before its statistics and counters "
+                                 "in its parameters (the optimizer trains a prefix)");
+    static constexpr bool value =
+        shapes && sizes && kind && tensors && initialize && forward && backward && covered && trained_first;
 };
 
 // A layer type itself (the description in the model's list) has input_check

@@ -13,7 +13,7 @@ namespace typenet::inline TYPENET_ISA_NAMESPACE {
 // What a stream of random numbers is for. One user seed feeds several
 // independent streams, so that, say, the shuffle does not replay the numbers
 // the weights were drawn from.
-enum class Stream : std::uint64_t { weights = 0, shuffle = 1, noise = 2, split = 3, test = 4 };
+enum class Stream : std::uint64_t { weights = 0, shuffle = 1, noise = 2, split = 3, test = 4, dropout = 5 };
 
 // xoshiro256** seeded through splitmix64 (Blackman & Vigna).
 class Random {
@@ -31,6 +31,10 @@ public:
             word = z ^ (z >> 31);
         }
     }
+
+    // A stream keyed by several numbers, as training's randomness is by (step, layer, row).
+    Random(std::uint64_t seed, Stream stream, std::uint64_t index, std::uint64_t sub_index, std::uint64_t sub_sub_index)
+        : Random(seed, stream, mix(mix(mix(index) ^ sub_index) ^ sub_sub_index)) {}
 
     std::uint64_t next() {
         const std::uint64_t result = rotl(state_[1] * 5, 7) * 9;
@@ -81,6 +85,12 @@ public:
     const auto& state() const { return state_; }
 
 private:
+    // splitmix64's finalizer: every bit of x moves every bit of the result.
+    static std::uint64_t mix(std::uint64_t x) {
+        x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+        return x ^ (x >> 31);
+    }
     static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
     std::uint64_t state_[4];
 };

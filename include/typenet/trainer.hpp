@@ -6,6 +6,13 @@
 // a fixed order, so results depend on the seed and the thread count only.
 // The loss says what the targets are (targets.hpp) and how a batch's terms
 // are averaged (reduction.hpp); loss_input.hpp says which layers run before it.
+//
+// Training runs each layer's training phase (layer.hpp). A layer that needs
+// the whole batch's statistics (BatchNormalization) cuts the step into
+// stages: the shares run up to it and write their sums, the calling thread
+// adds the sums in share order, and the next stage goes on from there, forward
+// and again backward. So a step computes the same whichever thread runs which
+// share, at the cost of two more hand-overs to the threads per such layer.
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -61,6 +68,12 @@ public:
         : model_(&model), optimizer_(optimizer), state_(M::parameter_count), workers_(std::min(threads, max_threads)) {
         for (std::size_t t = 0; t < workers_.size(); ++t) shares_.push_back(std::make_unique<Share>());
     }
+
+    // The seed of what layers draw in training (dropout's masks), with the
+    // step count: a step draws from (seed, step, layer, row), so a run resumed
+    // from a checkpoint with its seed and optimizer state draws what it would have.
+    void set_seed(std::uint64_t seed) { seed_ = seed; }
+    std::uint64_t seed() const { return seed_; }
 
     M& model() { return *model_; }
     const M& model() const { return *model_; }
@@ -131,7 +144,8 @@ public:
         begin_batch(rows);
         const bool alone = dispatch_.alone();
         const auto start = std::chrono::steady_clock::now();
-        const double loss = run_shares<Arch>(row_of, alone);
+        const auto step = optimizer_.next_step(state_);
+        const double loss = run_shares<Arch>(row_of, step.number, alone);
         // Each thread sums the shares' gradients over its slice of the parameters, into
         // its own share's (memory its core wrote last), then checks and updates that
         // slice: no thread waits for one to do all the summing.
@@ -151,7 +165,6 @@ public:
             gather_gradient_sum(slices);
             report_non_finite(loss);
         }
-        const auto step = optimizer_.next_step(state_);
         if (!optimizer_.certainly_finite(step, gradient_magnitudes.largest, largest_state_))
             check_update<Arch>(step, slices, gradient_magnitudes.largest, alone);
         auto update = [&](std::size_t t) {
@@ -164,6 +177,7 @@ public:
         workers_.run(update, alone);
         largest_state_ = 0.0f;
         for (const auto& share : shares_) largest_state_ = std::max(largest_state_, share->slice_largest_state);
+        learn_from_batch(step.number);
         state_.step = step.number;
         dispatch_.record(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
         return loss;
@@ -180,7 +194,7 @@ public:
         const std::size_t rows = check_rows(inputs, targets);
         begin_batch(rows);
         // Always on the team: this is for tests and tools, not timed steps.
-        const double loss = run_shares<Arch>(row_in_spans(inputs, targets), false);
+        const double loss = run_shares<Arch>(row_in_spans(inputs, targets), detail::next_step_number(state_.step), false);
         sum_gradients<Arch>(0, M::parameter_count, 0);
         return loss;
     }
@@ -197,7 +211,7 @@ public:
     template <class Arch = kernels::native_arch>
     void backward(std::size_t rows, bool input_gradient) {
         check_batch_rows(rows);
-        backward_share<Arch, WholeModel>(*shares_[0], rows, input_gradient);
+        backward_layers<0, WholeModel::layers, Phase::inference, Arch, WholeModel>(*shares_[0], rows, input_gradient, 0);
     }
 
 private:
@@ -205,8 +219,9 @@ private:
     // Where each thread's slice of the parameters starts, and the last one ends.
     using Slices = std::array<std::size_t, max_threads + 1>;
     using LayerNonFinite = std::array<kernels::NonFinite, graph::layer_count>;
-    static constexpr auto layer_parameter_counts = []<std::size_t... I>(std::index_sequence<I...>) {
-        return std::array<std::size_t, graph::layer_count>{graph::template bound<I>::parameter_count...};
+    // The floats of each layer the optimizer trains (its statistics it learns itself).
+    static constexpr auto layer_trained_counts = []<std::size_t... I>(std::index_sequence<I...>) {
+        return std::array<std::size_t, graph::layer_count>{trained_floats(graph::template bound<I>::tensors)...};
     }(std::make_index_sequence<graph::layer_count>{});
 
     // Every workspace holds Capacity rows: more would be written past its end.
@@ -247,19 +262,41 @@ private:
         }
     }
 
-    template <class Arch, class RowOf>
-    double run_shares(const RowOf& row_of, bool alone) {
-        using reduction = typename loss_input::loss::reduction;
-        const float scale = reduction::template gradient_scale<output_shape>(batch_rows_);
-        auto job = [&](std::size_t t) { run_share<Arch>(*shares_[t], row_of, scale); };
-        workers_.run(job, alone);
-        double loss_sum = 0.0;
-        correct_predictions_ = 0;
-        for (const auto& share : shares_) {
-            loss_sum += share->loss_sum;
-            correct_predictions_ += share->correct;
-        }
-        return reduction::template mean<output_shape>(loss_sum, batch_rows_);
+    // The layers training runs (loss_input.hpp), and among them those that
+    // need the whole batch's statistics, where a step is cut into stages.
+    static constexpr std::size_t trained_layers = loss_input::layers;
+    template <std::size_t I>
+    static constexpr bool needs_batch = HasBatchStatistics<typename loss_input::template bound<I>>;
+    static constexpr auto batch_layers = [] {
+        constexpr std::size_t count = []<std::size_t... I>(std::index_sequence<I...>) {
+            return (std::size_t{0} + ... + std::size_t{needs_batch<I>});
+        }(std::make_index_sequence<trained_layers>{});
+        std::array<std::size_t, count> layers{};
+        std::size_t next = 0;
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            ((needs_batch<I> ? void(layers[next++] = I) : void()), ...);
+        }(std::make_index_sequence<trained_layers>{});
+        return layers;
+    }();
+    static constexpr std::size_t batch_layer_count = batch_layers.size();
+    template <class B>
+    static constexpr std::size_t batch_sums_of() {
+        if constexpr (HasBatchStatistics<B>) return B::batch_sums;
+        else return 0;
+    }
+    // Where each layer's sums start in a buffer of sums; sum_offsets[trained_layers] is their total.
+    static constexpr auto sum_offsets = []<std::size_t... I>(std::index_sequence<I...>) {
+        std::array<std::size_t, trained_layers + 1> offsets{};
+        std::size_t next = 0;
+        ((offsets[I] = next, next += batch_sums_of<typename loss_input::template bound<I>>()), ...);
+        offsets[trained_layers] = next;
+        return offsets;
+    }(std::make_index_sequence<trained_layers>{});
+    // Stage S runs forward from layer stage_begin(S) (a batch layer, but for
+    // the first) up to the next batch layer, or to the loss.
+    static constexpr std::size_t stage_begin(std::size_t stage) { return stage == 0 ? 0 : batch_layers[stage - 1]; }
+    static constexpr std::size_t stage_end(std::size_t stage) {
+        return stage == batch_layer_count ? trained_layers : batch_layers[stage];
     }
 
     // Sums the shares' gradients over [first, last), in share order, into share into's.
@@ -285,13 +322,14 @@ private:
     // The optimizer's pass over slice t of the parameters, with the slice's
     // gradient sum, layer by layer: kept(layer, what the pass returned) for
     // each layer's part of the slice. The padding after each layer is left
-    // out: its zeros would give 0/0 under epsilon 0, where no weight is.
+    // out: its zeros would give 0/0 under epsilon 0, where no weight is; so
+    // are the statistics a layer learns itself (TensorRole).
     template <class Arch, kernels::Pass P, class Kept>
     void apply_to_slice(const typename Optimizer::Step& step, const Slices& slices, std::size_t t, Kept kept) {
         for (std::size_t layer = 0; layer < graph::layer_count; ++layer) {
             const std::size_t first = std::max(slices[t], graph::parameter_offsets[layer]);
             const std::size_t last =
-                std::min(slices[t + 1], graph::parameter_offsets[layer] + layer_parameter_counts[layer]);
+                std::min(slices[t + 1], graph::parameter_offsets[layer] + layer_trained_counts[layer]);
             if (first < last)
                 kept(layer, optimizer_.template apply<Arch, P>(step, model_->parameters().subspan(first, last - first),
                                                                shares_[t]->gradients.span().subspan(first, last - first),
@@ -382,14 +420,76 @@ private:
         // the largest magnitude of the optimizer state the update wrote there.
         kernels::Magnitudes slice_gradients;
         float slice_largest_state = 0.0f;
+        // This share's part of the sums its batch layers need, forward and then backward.
+        std::vector<double> sums = std::vector<double>(sum_offsets[trained_layers]);
     };
 
     template <class Arch, class RowOf>
-    void run_share(Share& share, const RowOf& row_of, float scale) {
+    double run_shares(const RowOf& row_of, std::int64_t step, bool alone) {
+        using reduction = typename loss_input::loss::reduction;
+        const float scale = reduction::template gradient_scale<output_shape>(batch_rows_);
+        [&]<std::size_t... S>(std::index_sequence<S...>) {
+            (run_forward_stage<S, Arch>(row_of, step, scale, alone), ...);
+        }(std::make_index_sequence<batch_layer_count + 1>{});
+        [&]<std::size_t... S>(std::index_sequence<S...>) {
+            (run_backward_stage<batch_layer_count - 1 - S, Arch>(step, alone), ...);
+        }(std::make_index_sequence<batch_layer_count>{});
+        double loss_sum = 0.0;
+        correct_predictions_ = 0;
+        for (const auto& share : shares_) {
+            loss_sum += share->loss_sum;
+            correct_predictions_ += share->correct;
+        }
+        return reduction::template mean<output_shape>(loss_sum, batch_rows_);
+    }
+
+    // Forward stage S on every share; the last stage goes on through the loss
+    // and backward down to the last batch layer. Then the sums the next stage
+    // needs are added up.
+    template <std::size_t S, class Arch, class RowOf>
+    void run_forward_stage(const RowOf& row_of, std::int64_t step, float scale, bool alone) {
+        constexpr std::size_t begin = stage_begin(S), end = stage_end(S);
+        auto job = [&](std::size_t t) {
+            Share& share = *shares_[t];
+            if constexpr (S == 0) copy_rows_in(share, row_of);
+            if (share.rows == 0) return;  // fewer rows than threads: this share adds nothing
+            forward_layers<begin, end, Arch>(share, step);
+            if constexpr (S < batch_layer_count) {
+                using B = typename loss_input::template bound<end>;
+                B::template sum_forward<Arch>(share.workspace.activation(end), share.rows,
+                                              share.sums.data() + sum_offsets[end]);
+            } else {
+                loss_and_backward<Arch>(share, step, scale);
+            }
+        };
+        workers_.run(job, alone);
+        if constexpr (S < batch_layer_count) add_share_sums(sum_offsets[end], sum_offsets[end + 1], batch_sums_);
+    }
+
+    // Backward through batch layer S and down to the one before it (or the input).
+    template <std::size_t S, class Arch>
+    void run_backward_stage(std::int64_t step, bool alone) {
+        constexpr std::size_t layer = batch_layers[S];
+        add_share_sums(sum_offsets[layer], sum_offsets[layer + 1], gradient_sums_);
+        constexpr std::size_t down_to = S == 0 ? 0 : batch_layers[S - 1];
+        auto job = [&](std::size_t t) {
+            Share& share = *shares_[t];
+            if (share.rows == 0) return;
+            backward_layers<down_to + (S == 0 ? 0 : 1), layer + 1, Phase::training, Arch, loss_input>(
+                share, share.rows, false, step);
+            if constexpr (S > 0) sum_backward<down_to, Arch>(share, step);
+        };
+        workers_.run(job, alone);
+    }
+
+    // Each thread copies its own rows in, so no core writes memory another is about to read.
+    template <class RowOf>
+    void copy_rows_in(Share& share, const RowOf& row_of) {
         share.loss_sum = 0.0;
         share.correct = 0;
-        if (share.rows == 0) {  // fewer rows than threads: this share adds nothing
+        if (share.rows == 0) {
             std::fill_n(share.gradients.data(), M::parameter_count, 0.0f);
+            std::fill(share.sums.begin(), share.sums.end(), 0.0);
             return;
         }
         auto& workspace = share.workspace;
@@ -404,16 +504,83 @@ private:
                 share.targets[r] = row.label;
             }
         }
-        const float* loss_reads = loss_input::template forward<Arch>(
-            model_->parameters().data(), workspace,
-            std::span<const float>(workspace.activation(0), share.rows * input_shape::size)).data();
+    }
+
+    template <class Arch>
+    void loss_and_backward(Share& share, std::int64_t step, float scale) {
+        auto& workspace = share.workspace;
+        const float* loss_reads = workspace.activation(trained_layers);
         share.loss_sum = loss_input::loss::template sum<Arch, output_shape>(
-            loss_reads, share.targets.data(), share.rows, scale, workspace.gradient(loss_input::layers));
+            loss_reads, share.targets.data(), share.rows, scale, workspace.gradient(trained_layers));
         if constexpr (HasAccuracy<Loss>)
             share.correct = Loss::accuracy::template correct<output_shape>(loss_reads, share.targets.data(),
                                                                            share.rows, loss_input::scores);
-        backward_share<Arch, loss_input>(share, share.rows, false);
+        if constexpr (batch_layer_count == 0) {
+            backward_layers<0, trained_layers, Phase::training, Arch, loss_input>(share, share.rows, false, step);
+        } else {
+            constexpr std::size_t last = batch_layers[batch_layer_count - 1];
+            backward_layers<last + 1, trained_layers, Phase::training, Arch, loss_input>(share, share.rows, false, step);
+            sum_backward<last, Arch>(share, step);
+        }
     }
+
+    // Into totals, over [first, last): the shares' sums, added in share order.
+    void add_share_sums(std::size_t first, std::size_t last, std::vector<double>& totals) {
+        for (std::size_t i = first; i < last; ++i) {
+            double total = 0.0;
+            for (const auto& share : shares_) total += share->sums[i];
+            totals[i] = total;
+        }
+    }
+
+    template <std::size_t I>
+    TrainingPass pass_of(const Share& share, std::int64_t step) const {
+        return {.seed = seed_, .step = step, .layer = I, .first_row = share.first, .batch_rows = batch_rows_,
+                .batch_sums = batch_sums_.data() + sum_offsets[I], .gradient_sums = gradient_sums_.data() + sum_offsets[I]};
+    }
+
+    // Layers From..To-1 forward, each in its training phase if it has one.
+    template <std::size_t From, std::size_t To, class Arch>
+    void forward_layers(Share& share, std::int64_t step) {
+        const float* parameters = model_->parameters().data();
+        auto& workspace = share.workspace;
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            (forward_layer<From + I, Arch>(share, parameters + graph::parameter_offsets[From + I],
+                                          workspace.activation(From + I), workspace.activation(From + I + 1), step),
+             ...);
+        }(std::make_index_sequence<To - From>{});
+    }
+
+    template <std::size_t I, class Arch>
+    void forward_layer(Share& share, const float* parameters, const float* x, float* y, std::int64_t step) {
+        using B = typename loss_input::template bound<I>;
+        if constexpr (HasTrainingPhase<B>)
+            B::template train_forward<Arch>(parameters, x, y, share.rows, share.workspace.scratch(),
+                                            pass_of<I>(share, step));
+        else
+            B::template forward<Arch>(parameters, x, y, share.rows, share.workspace.scratch());
+    }
+
+    template <std::size_t I, class Arch>
+    void sum_backward(Share& share, std::int64_t step) {
+        using B = typename loss_input::template bound<I>;
+        B::template sum_backward<Arch>(model_->parameters().data() + graph::parameter_offsets[I],
+                                       share.workspace.activation(I), share.workspace.gradient(I + 1), share.rows,
+                                       pass_of<I>(share, step), share.sums.data() + sum_offsets[I]);
+    }
+
+    // What the batch layers learn from a step that landed: their moving statistics.
+    void learn_from_batch(std::int64_t step) {
+        if constexpr (batch_layer_count > 0) {
+            float* parameters = model_->parameters().data();
+            [&]<std::size_t... S>(std::index_sequence<S...>) {
+                (loss_input::template bound<batch_layers[S]>::learn(
+                     parameters + graph::parameter_offsets[batch_layers[S]], pass_of<batch_layers[S]>(*shares_[0], step)),
+                 ...);
+            }(std::make_index_sequence<batch_layer_count>{});
+        }
+    }
+
 
     // The layers backward runs through: the model's, or those training runs
     // (loss_input), each with layers and bound<I>.
@@ -423,25 +590,32 @@ private:
         using bound = typename graph::template bound<I>;
     };
 
-    template <class Arch, class Layers>
-    void backward_share(Share& share, std::size_t rows, bool input_gradient) {
+    // Layers To-1 down to From backward, in phase P.
+    template <std::size_t From, std::size_t To, Phase P, class Arch, class Layers>
+    void backward_layers(Share& share, std::size_t rows, bool input_gradient, std::int64_t step) {
         const float* parameters = model_->parameters().data();
         [&]<std::size_t... I>(std::index_sequence<I...>) {
-            (backward_layer<Layers::layers - 1 - I, Arch, typename Layers::template bound<Layers::layers - 1 - I>>(
-                 share, parameters, rows, input_gradient),
+            (backward_layer<To - 1 - I, P, Arch, typename Layers::template bound<To - 1 - I>>(
+                 share, parameters, rows, input_gradient, step),
              ...);
-        }(std::make_index_sequence<Layers::layers>{});
+        }(std::make_index_sequence<To - From>{});
     }
 
-    template <std::size_t I, class Arch, class B>
-    void backward_layer(Share& share, const float* parameters, std::size_t rows, bool input_gradient) {
+    template <std::size_t I, Phase P, class Arch, class B>
+    void backward_layer(Share& share, const float* parameters, std::size_t rows, bool input_gradient,
+                        std::int64_t step) {
         if constexpr (!B::is_view) {
             auto& workspace = share.workspace;
             float* dx = graph::needs_input_gradient(I, input_gradient) ? workspace.gradient(I) : nullptr;
-            B::template backward<Arch>(parameters + graph::parameter_offsets[I], workspace.activation(I),
-                                       workspace.activation(I + 1), workspace.gradient(I + 1), dx,
-                                       share.gradients.data() + graph::parameter_offsets[I], rows,
-                                       workspace.scratch());
+            const float* params = parameters + graph::parameter_offsets[I];
+            float* grad = share.gradients.data() + graph::parameter_offsets[I];
+            if constexpr (P == Phase::training && HasTrainingPhase<B>)
+                B::template train_backward<Arch>(params, workspace.activation(I), workspace.activation(I + 1),
+                                                 workspace.gradient(I + 1), dx, grad, rows, workspace.scratch(),
+                                                 pass_of<I>(share, step));
+            else
+                B::template backward<Arch>(params, workspace.activation(I), workspace.activation(I + 1),
+                                           workspace.gradient(I + 1), dx, grad, rows, workspace.scratch());
         }
     }
 
@@ -467,6 +641,10 @@ private:
     std::vector<std::unique_ptr<Share>> shares_;
     std::size_t batch_rows_ = 0;
     std::size_t correct_predictions_ = 0;
+    std::uint64_t seed_ = 0;
+    // The whole batch's sums of the batch layers, forward and backward, as the shares' sums added in share order.
+    std::vector<double> batch_sums_ = std::vector<double>(sum_offsets[trained_layers]);
+    std::vector<double> gradient_sums_ = std::vector<double>(sum_offsets[trained_layers]);
     // At least the largest magnitude of the state the optimizer's bound needs
     // (Adam's m, SGD's velocity): 0 for the fresh state, what the last update
     // wrote after a step, infinite (unknown) once the program had the state.

@@ -28,6 +28,13 @@
 // leaves them, so that a max meets the ties it meets in a model.
 // Tensors and inputs of more than max_points elements are checked on a
 // seeded random subset of that many.
+//
+// With phase = Phase::training, a layer with a training phase (layer.hpp) is
+// checked in it: one fixed TrainingPass (so one dropout mask), and a layer
+// that needs the batch's statistics gets its sums over all the rows, as the
+// trainer would give them, so its derivative is that of the whole batch.
+// Tensors the optimizer does not train (moving statistics) are not
+// differentiated; their gradients must be written as 0.
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -54,6 +61,7 @@ struct LayerTestOptions {
     std::size_t rows = 2;
     std::size_t max_points = 400;  // per tensor, and for the input
     double exact_zeros = 0.0;      // the fraction of inputs set to 0
+    Phase phase = Phase::inference;
 };
 
 struct LayerTestReport {
@@ -181,9 +189,27 @@ LayerTestReport test_layer(const LayerTestOptions& options = {}) {
             for (std::size_t i = 0; i < in_size; ++i)
                 if (random.uniform(0.0f, 1.0f) < options.exact_zeros) x[i] = 0.0f;
 
+        constexpr std::size_t sums_size = [] {
+            if constexpr (HasBatchStatistics<B>) return std::size_t(B::batch_sums);
+            else return std::size_t{0};
+        }();
+        std::vector<double> batch_sums(sums_size), gradient_sums(sums_size);
+        const TrainingPass pass{.seed = options.seed, .step = 1, .layer = 0, .first_row = 0, .batch_rows = rows,
+                                .batch_sums = batch_sums.data(), .gradient_sums = gradient_sums.data()};
+        bool training = false;
+        if constexpr (HasTrainingPhase<B>) training = options.phase == Phase::training;
+        auto forward = [&] {
+            if constexpr (HasTrainingPhase<B>) {
+                if (training) {
+                    if constexpr (HasBatchStatistics<B>) B::template sum_forward<Arch>(x.data(), rows, batch_sums.data());
+                    return B::template train_forward<Arch>(params.data(), x.data(), y.data(), rows, scratch.data(), pass);
+                }
+            }
+            B::template forward<Arch>(params.data(), x.data(), y.data(), rows, scratch.data());
+        };
         auto loss = [&] {
             std::fill_n(y.data(), out_size, not_written);
-            B::template forward<Arch>(params.data(), x.data(), y.data(), rows, scratch.data());
+            forward();
             double sum = 0.0;
             for (std::size_t i = 0; i < out_size; ++i) sum += double(projection[i]) * y[i];
             return sum;
@@ -198,8 +224,19 @@ LayerTestReport test_layer(const LayerTestOptions& options = {}) {
         std::copy(projection.begin(), projection.end(), dy.data());
         std::fill_n(dx.data(), in_size, not_written);
         std::fill_n(grad.data(), B::parameter_count, not_written);
-        B::template backward<Arch>(params.data(), x.data(), y.data(), dy.data(), dx.data(), grad.data(), rows,
-                                   scratch.data());
+        [&] {
+            if constexpr (HasTrainingPhase<B>) {
+                if (training) {
+                    if constexpr (HasBatchStatistics<B>)
+                        B::template sum_backward<Arch>(params.data(), x.data(), dy.data(), rows, pass,
+                                                       gradient_sums.data());
+                    return B::template train_backward<Arch>(params.data(), x.data(), y.data(), dy.data(), dx.data(),
+                                                            grad.data(), rows, scratch.data(), pass);
+                }
+            }
+            B::template backward<Arch>(params.data(), x.data(), y.data(), dy.data(), dx.data(), grad.data(), rows,
+                                       scratch.data());
+        }();
         const std::vector<float> analytic_params(grad.data(), grad.data() + B::parameter_count),
             analytic_input(dx.data(), dx.data() + in_size);
 
@@ -218,10 +255,20 @@ LayerTestReport test_layer(const LayerTestOptions& options = {}) {
             } else if (!agree)
                 report.failures.push_back(fmt::format("{}: analytic {:.6g}, numeric {:.6g}", what, analytic, numeric));
         };
-        for (const TensorInfo& tensor : B::tensors)
+        for (const TensorInfo& tensor : B::tensors) {
+            if (tensor.role != TensorRole::trained) {
+                for (std::size_t i = 0; i < tensor.size(); ++i)
+                    if (analytic_params[tensor.offset + i] != 0.0f)
+                        report.failures.push_back(fmt::format("{} {}: not trained, so its gradient must be 0, not {}",
+                                                              tensor.name,
+                                                              detail::position(i, tensor.dims, tensor.rank),
+                                                              analytic_params[tensor.offset + i]));
+                continue;
+            }
             for (std::size_t i : detail::points_to_check(tensor.size(), options.max_points, random))
                 check(params[tensor.offset + i], analytic_params[tensor.offset + i],
                       fmt::format("{} {}", tensor.name, detail::position(i, tensor.dims, tensor.rank)));
+        }
         std::array<std::size_t, InputShape::rank + 1> input_dims{rows};
         std::copy(InputShape::dims.begin(), InputShape::dims.end(), input_dims.begin() + 1);
         for (std::size_t i : detail::points_to_check(in_size, options.max_points, random))
