@@ -1,4 +1,5 @@
-// PyTorch interop: the notebook's models load the weights PyTorch saved
+// PyTorch interop: the notebook's models, and a network with batch
+// normalization and dropout, load the weights PyTorch saved
 // (tests/pytorch/fixtures, made by tests/pytorch/make_fixtures.py) and then
 // compute what PyTorch computed; what typenet writes reads back bit for bit
 // and has the names and shapes of PyTorch's state_dict(); and every way a
@@ -12,6 +13,7 @@
 #include <stdlib.h>  // mkdtemp, getenv
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -20,10 +22,13 @@
 #include <functional>
 #include <iostream>
 #include <iterator>
+#include <limits>
 #include <string>
 #include <vector>
 
 #include "notebook_models.hpp"
+#include "support/run_program.hpp"
+#include "typenet/inference_form.hpp"
 #include "typenet/typenet.hpp"
 
 namespace {
@@ -151,6 +156,7 @@ nlohmann::json header_of(const Bytes& bytes) {
 struct Expected {
     std::string name;
     std::vector<std::size_t> shape;
+    std::string dtype = "F32";
 };
 
 template <class M>
@@ -172,9 +178,9 @@ void expect_names_and_shapes(const std::vector<Expected>& expected) {
     std::uint64_t offset = 0;
     for (const Expected& tensor : expected) {
         const nlohmann::json& entry = header.at(tensor.name);
-        EXPECT_EQ(entry.at("dtype"), "F32");
+        EXPECT_EQ(entry.at("dtype"), tensor.dtype) << tensor.name;
         EXPECT_EQ(entry.at("shape").get<std::vector<std::size_t>>(), tensor.shape);
-        std::uint64_t size = sizeof(float);
+        std::uint64_t size = tensor.dtype == "I64" ? 8 : 4;
         for (const std::size_t dim : tensor.shape) size *= dim;
         EXPECT_EQ(entry.at("data_offsets"), nlohmann::json::array({offset, offset + size})) << tensor.name;
         offset += size;
@@ -235,6 +241,101 @@ TEST(Safetensors, LayoutsAreTransposedAsPyTorchHasThem) {
                 for (std::size_t x = 0; x < 3; ++x)
                     ASSERT_EQ(transposed.values[((i * 16 + o) * 3 + y) * 3 + x],
                               conv.parameters()[typenet_kernel.parameter_offset + ((y * 3 + x) * 16 + o) * 8 + i]);
+}
+
+// make_fixtures.py's batchnorm_net: Conv2d(bias=False) -> BatchNorm2d(eps=1e-3,
+// momentum=0.01) -> ReLU -> MaxPool2d(2) -> Dropout -> Conv2d -> BatchNorm2d -> ReLU,
+// one part (a Dropout alone in a part would leave the inference form an empty one).
+struct BatchNormalizedLayers
+    : tn::Sequential<tn::Conv2D<8, 3, 1, tn::Same, tn::Linear, tn::NoBias>, tn::BatchNormalization<"0.99", "0.001">,
+                     tn::Activation<tn::ReLU>, tn::MaxPooling2D<2>, tn::Dropout<"0.25">,
+                     tn::Conv2D<4, 3, 1, tn::Same, tn::Linear, tn::NoBias>, tn::BatchNormalization<"0.99", "0.001">,
+                     tn::Activation<tn::ReLU>> {};
+using BatchNormalized = tn::Model<tn::Input<10, 10, 1>, BatchNormalizedLayers>;
+constexpr std::size_t batch_normalized_images = 4;  // as BATCHNORM_IMAGES in make_fixtures.py
+
+// The layers with tensors are numbered, as make_fixtures.py's numbered_by_parameters
+// names PyTorch's modules: Dropout, ReLU and MaxPool2d get no number. The count of
+// batches is int64, as PyTorch keeps num_batches_tracked.
+TEST(Safetensors, BatchNormalizationHasTheNamesAndDtypesOfBatchNorm2d) {
+    expect_names_and_shapes<BatchNormalized>({{"0.weight", {8, 1, 3, 3}},
+                                              {"1.weight", {8}},
+                                              {"1.bias", {8}},
+                                              {"1.running_mean", {8}},
+                                              {"1.running_var", {8}},
+                                              {"1.num_batches_tracked", {}, "I64"},
+                                              {"2.weight", {4, 8, 3, 3}},
+                                              {"3.weight", {4}},
+                                              {"3.bias", {4}},
+                                              {"3.running_mean", {4}},
+                                              {"3.running_var", {4}},
+                                              {"3.num_batches_tracked", {}, "I64"}});
+}
+
+std::span<const float> batch_normalized_inputs(const io::FloatTensors& examples) {
+    const io::FloatTensor& inputs = examples.at("inputs");
+    EXPECT_EQ(inputs.shape, (std::vector<std::size_t>{batch_normalized_images, 10, 10, 1}));
+    return inputs.values;
+}
+
+template <class M>
+std::vector<float> outputs_of(const M& model, std::span<const float> inputs) {
+    tn::Workspace<M, batch_normalized_images> workspace;
+    const std::span<const float> outputs = model(workspace, inputs);
+    return {outputs.begin(), outputs.end()};
+}
+
+// The weights and running statistics PyTorch learnt (num_batches_tracked 300),
+// run in eval() mode: typenet's model and its inference form (each
+// BatchNormalization folded into the convolution before it, the Dropout left
+// out) compute PyTorch's outputs.
+TEST(Safetensors, BatchNormalizedNetComputesWhatPyTorchComputes) {
+    BatchNormalized model;
+    io::load_safetensors(fixtures / "batchnorm.safetensors", model);
+    const io::ModelTensor& count = io::model_tensors<BatchNormalized>[5];
+    ASSERT_EQ(count.info.name, "batches");
+    EXPECT_EQ(model.parameters()[count.parameter_offset], 300.0f);
+    const io::FloatTensors examples = io::load_safetensors_floats(fixtures / "batchnorm_examples.safetensors");
+    const std::span<const float> inputs = batch_normalized_inputs(examples);
+    const io::FloatTensor& expected = examples.at("outputs");
+    ASSERT_EQ(expected.shape, (std::vector<std::size_t>{batch_normalized_images, 5, 5, 4}));
+
+    const auto served = tn::inference_form(model);
+    static_assert(tn::InferenceForm<BatchNormalized>::layer_count == 3, "two folded convolutions and the pooling");
+    const float model_difference = max_abs_difference(outputs_of(model, inputs), expected.values);
+    const float served_difference = max_abs_difference(outputs_of(served, inputs), expected.values);
+    std::cout << "[ parity   ] batchnorm: max abs difference from PyTorch: model " << model_difference
+              << ", inference form " << served_difference << "\n";
+    EXPECT_LE(model_difference, tolerance);
+    EXPECT_LE(served_difference, tolerance);
+}
+
+// What typenet saves of PyTorch's weights, PyTorch loads with
+// load_state_dict(strict=True), num_batches_tracked int64 as its own, and
+// computes typenet's outputs with (make_fixtures.py --check-batchnorm).
+TEST(Safetensors, BatchNormalizedNetRoundTripsThroughPyTorch) {
+    BatchNormalized model;
+    io::load_safetensors(fixtures / "batchnorm.safetensors", model);
+    const tn::testing::TempDir dir("typenet batchnorm ");
+    io::save_safetensors(dir / "batchnorm.safetensors", model);
+    BatchNormalized again;
+    io::load_safetensors(dir / "batchnorm.safetensors", again);
+    EXPECT_TRUE(same_bits(again.parameters(), model.parameters()));
+
+    const fs::path python = "/usr/bin/python3";  // Debian's: python3-torch is installed for it only
+    if (!fs::exists(python)) GTEST_SKIP() << python.string() << " is missing: install python3-torch";
+    const io::FloatTensors examples = io::load_safetensors_floats(fixtures / "batchnorm_examples.safetensors");
+    const std::span<const float> inputs = batch_normalized_inputs(examples);
+    io::save_safetensors(dir / "batchnorm_outputs.safetensors",
+                         io::FloatTensors{{"inputs", examples.at("inputs")},
+                                          {"outputs", {{batch_normalized_images, 5, 5, 4}, outputs_of(model, inputs)}}});
+    const tn::testing::ProgramResult result = tn::testing::run_program(
+        python, {(fixtures.parent_path() / "make_fixtures.py").string(), "--check-batchnorm", dir.path().string()});
+    // 77: make_fixtures.py could not import torch or numpy.
+    if (result.exit_code == 77)
+        GTEST_SKIP() << "python3-torch is missing for " << python.string() << ": " << result.err;
+    std::cout << result.out;
+    EXPECT_EQ(result.exit_code, 0) << result;
 }
 
 template <class M>
@@ -525,6 +626,69 @@ TEST_F(SafetensorsFileTest, WrongTensorsAreRefused) {
          "unexpected tensor extra: the model has no tensor of that name (it has encoder.0.weight, encoder.0.bias, "
          "decoder.0.weight, decoder.0.bias)"},
     });
+}
+
+using Normalization = tn::Model<tn::Input<3>, tn::BatchNormalization<>>;
+constexpr std::size_t normalization_count = 4;  // the index of 0.num_batches_tracked, the last tensor
+
+// Normalization's file with its count stored as `dtype` in `count`'s bytes.
+Bytes with_count(const std::string& dtype, std::span<const unsigned char> count) {
+    const Bytes good = io::safetensors_bytes(Normalization(1));
+    nlohmann::json header = header_of(good);
+    Bytes data = data_of(good);
+    data.resize(data.size() - 8);
+    header["0.num_batches_tracked"]["dtype"] = dtype;
+    header["0.num_batches_tracked"]["data_offsets"] = {data.size(), data.size() + count.size()};
+    data.insert(data.end(), count.begin(), count.end());
+    return file_with(header.dump(), data);
+}
+
+Bytes i64_count(std::int64_t count) {
+    return with_count("I64", io::little_endian_bytes(static_cast<std::uint64_t>(count)));
+}
+
+Bytes f32_count(float count) {
+    return with_count("F32", io::little_endian_bytes(std::bit_cast<std::uint32_t>(count)));
+}
+
+// A count is read as PyTorch writes it (I64) or as typenet wrote it before (F32),
+// and must be a number typenet's float holds exactly.
+TEST_F(SafetensorsFileTest, CountsAreWholeNumbersAFloatHolds) {
+    const std::size_t at = io::model_tensors<Normalization>[normalization_count].parameter_offset;
+    Normalization model;
+    io::load_safetensors(write("i64.safetensors", i64_count(16'777'216)), model);
+    EXPECT_EQ(model.parameters()[at], 16'777'216.0f);
+    io::load_safetensors(write("f32.safetensors", f32_count(7)), model);
+    EXPECT_EQ(model.parameters()[at], 7.0f);
+
+    const std::string rule = ", but a count is a whole number from 0 to 16777216 (2^24, the most typenet's float "
+                             "counts exactly)";
+    EXPECT_THAT(load_failure(i64_count(-1), model), HasSubstr("tensor 0.num_batches_tracked holds -1" + rule));
+    EXPECT_THAT(load_failure(i64_count(16'777'217), model), HasSubstr("holds 16777217" + rule));
+    EXPECT_THAT(load_failure(i64_count(std::numeric_limits<std::int64_t>::min()), model), HasSubstr(rule));
+    EXPECT_THAT(load_failure(f32_count(2.5f), model), HasSubstr("holds 2.5" + rule));
+    EXPECT_THAT(load_failure(f32_count(std::numeric_limits<float>::quiet_NaN()), model), HasSubstr("holds nan"));
+    EXPECT_THAT(load_failure(with_count("I32", io::little_endian_bytes(std::uint32_t{3})), model),
+                HasSubstr("tensor 0.num_batches_tracked is I32; typenet reads a count as I64 (PyTorch's dtype for "
+                          "it) or F32"));
+    nlohmann::json header = header_of(io::safetensors_bytes(model));
+    header["0.weight"]["dtype"] = "I32";
+    EXPECT_THAT(load_failure(file_with(header.dump(), data_of(io::safetensors_bytes(model))), model),
+                HasSubstr("tensor 0.weight is I32; typenet reads F32 only"));
+
+    // Nor does a save write a count the reader would refuse.
+    for (const float count : {-1.0f, 2.5f, 16'777'218.0f, std::numeric_limits<float>::infinity()}) {
+        Normalization odd;
+        odd.parameters()[at] = count;
+        try {
+            io::save_safetensors(directory_ / "odd.safetensors", odd);
+            ADD_FAILURE() << "expected a typenet::UsageError for the count " << count;
+        } catch (const tn::UsageError& error) {
+            EXPECT_THAT(error.what(), HasSubstr("cannot save the model as safetensors: tensor "
+                                                "0.num_batches_tracked holds"));
+        }
+        EXPECT_FALSE(fs::exists(directory_ / "odd.safetensors"));
+    }
 }
 
 TEST_F(SafetensorsFileTest, BadOffsetsAreRefused) {

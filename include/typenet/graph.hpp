@@ -54,6 +54,14 @@ struct infer_shapes<Index, In, Layer, Rest...> {
 
 }  // namespace detail
 
+template <std::size_t N>
+constexpr std::size_t floats_of(const std::array<TensorInfo, N>& tensors, TensorRole role) {
+    std::size_t count = 0;
+    for (const TensorInfo& tensor : tensors)
+        if (tensor.role == role) count += tensor.size();
+    return count;
+}
+
 template <class InputShape, class Layers>
 struct Graph;
 
@@ -90,6 +98,18 @@ struct Graph<InputShape, TypeList<Layers...>> {
         return offsets;
     }();
     static constexpr std::size_t parameter_count = parameter_offsets[layer_count];
+
+    // Keras's counts (model.summary()): the trained tensors' floats, and the
+    // statistics' (moving means and variances); counters are in neither, as Keras has none.
+    static constexpr std::size_t count_of(TensorRole role) {
+        std::size_t count = 0;
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            ((count += floats_of(bound<I>::tensors, role)), ...);
+        }(std::make_index_sequence<layer_count>{});
+        return count;
+    }
+    static constexpr std::size_t trainable_parameter_count = count_of(TensorRole::trained);
+    static constexpr std::size_t non_trainable_parameter_count = count_of(TensorRole::statistic);
 
     // Scratch is used by one layer at a time, so the largest need is enough.
     static constexpr std::size_t scratch_floats = [] {

@@ -28,6 +28,20 @@ namespace typenet::inline TYPENET_ISA_NAMESPACE {
 template <class M, std::size_t Capacity>
 class Workspace;
 
+namespace detail {
+template <class P>
+struct part_name_of {
+    using type = P;
+};
+template <class P>
+    requires requires { typename P::trained_part; }
+struct part_name_of<P> {
+    using type = typename P::trained_part;
+};
+template <class P>
+using part_name = typename part_name_of<P>::type;
+}  // namespace detail
+
 template <class M, std::size_t First, std::size_t Last>
 class Part;
 
@@ -71,6 +85,8 @@ public:
     using output_shape = typename graph::output_shape;
     static constexpr std::size_t layer_count = graph::layer_count;
     static constexpr std::size_t parameter_count = graph::parameter_count;
+    static constexpr std::size_t trainable_parameter_count = graph::trainable_parameter_count;
+    static constexpr std::size_t non_trainable_parameter_count = graph::non_trainable_parameter_count;
     // As given: named parts (Sequential) and single layers.
     using parts = TypeList<Parts...>;
     static constexpr std::size_t part_count = sizeof...(Parts);
@@ -91,8 +107,9 @@ public:
         }(std::make_index_sequence<layer_count>{});
     }
 
+    // A part by its name; an inference form's parts answer to their trained parts' names.
     template <class Named>
-    static constexpr std::size_t part_index = detail::index_of<Named, Parts...>();
+    static constexpr std::size_t part_index = detail::index_of<Named, detail::part_name<Parts>...>();
 
     std::span<float> parameters() { return parameters_.span(); }
     std::span<const float> parameters() const { return parameters_.span(); }

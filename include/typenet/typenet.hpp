@@ -5,6 +5,7 @@
 #include "typenet/decimal.hpp"
 #include "typenet/error.hpp"
 #include "typenet/fit.hpp"
+#include "typenet/inference_form.hpp"
 #include "typenet/layers/activation.hpp"
 #include "typenet/layers/batch_normalization.hpp"
 #include "typenet/layers/channel_affine.hpp"

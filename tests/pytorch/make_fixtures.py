@@ -2,9 +2,11 @@
 """Fixtures for tests/test_safetensors.cpp: the notebook's two autoencoders in
 PyTorch (bench/compare/pytorch_autoencoders.py) and the Keras blog's deep
 convolutional autoencoder (bench/compare/pytorch_conv_autoencoder.py) with seeded random weights,
-saved as safetensors files, and what they compute on four images; and for
-tests/test_user_layer.cpp, the same for its Net, whose layer Scale is the
-user's own (tests/support/scale_layer.hpp).
+saved as safetensors files, and what they compute on four images; a small
+convolutional network with batch normalization and dropout, its running
+statistics learnt in training mode, and what it computes in eval() mode;
+and for tests/test_user_layer.cpp, the same for its Net, whose layer Scale is
+the user's own (tests/support/scale_layer.hpp).
 
 Debian 12 packages no `safetensors` for Python, so the files are read and
 written here with `json` and `struct` alone. Run with Debian's interpreter
@@ -13,6 +15,7 @@ written here with `json` and `struct` alone. Run with Debian's interpreter
     /usr/bin/python3 tests/pytorch/make_fixtures.py            # rewrites tests/pytorch/fixtures/
     /usr/bin/python3 tests/pytorch/make_fixtures.py --check DIR
     /usr/bin/python3 tests/pytorch/make_fixtures.py --check-user-layer DIR
+    /usr/bin/python3 tests/pytorch/make_fixtures.py --check-batchnorm DIR
 
 --check reads the files test_safetensors writes when TYPENET_SAFETENSORS_EXPORT
 names a folder: typenet's own weights for each model (<model>.safetensors),
@@ -20,6 +23,8 @@ loaded here with load_state_dict(strict=True), and typenet's outputs on the
 fixture images (<model>_outputs.safetensors), compared with PyTorch's.
 --check-user-layer does the same with the files test_user_layer writes
 (user_layer.safetensors, user_layer_outputs.safetensors); ctest runs it.
+--check-batchnorm does it with test_safetensors's (batchnorm.safetensors,
+batchnorm_outputs.safetensors); ctest runs it too.
 Without torch or numpy the script exits with 77, which that test takes as
 "skip".
 """
@@ -43,6 +48,7 @@ sys.dont_write_bytecode = True  # no __pycache__ left in bench/compare
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench" / "compare"))
 import pytorch_autoencoders as reference  # noqa: E402  (the models, as the benchmark trains them)
 import pytorch_conv_autoencoder  # noqa: E402
+from pytorch_fashion_cnn import BATCH_NORM  # noqa: E402  (Keras's momentum and epsilon)
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SEED = 2024
@@ -50,6 +56,9 @@ IMAGE_COUNT = 4
 BIAS_LIMIT = 0.2  # Keras starts biases at zero, which would leave them untested
 TOLERANCE = 1e-5
 USER_LAYER_ROWS = 5
+BATCHNORM_IMAGES = 4
+BATCHNORM_SIZE = 10  # the images' height and width
+BATCHNORM_TRAINING_BATCHES = 300  # enough for momentum 0.01 to move the statistics most of the way
 
 # The benchmark builds each model as one nn.Sequential; typenet's models have
 # an encoder and a decoder. Here: how many of the Sequential's modules are the encoder's.
@@ -166,21 +175,71 @@ def seeded_user_layer_net(seed):
 
 
 @torch.no_grad()
-def run_user_layer(model, inputs, dtype=torch.float64):
+def run_sequential(model, inputs, dtype=torch.float64):
     """The outputs, computed at `dtype` (float64 by default, as run())."""
     outputs = model.to(dtype)(inputs.to(dtype)).float()
     model.float()
     return outputs
 
 
+def batchnorm_net():
+    """test_safetensors's BatchNormalized: Input<10, 10, 1>, one part of
+    Conv2D<8, 3, 1, Same, Linear, NoBias>, BatchNormalization<"0.99", "0.001">,
+    Activation<ReLU>, MaxPooling2D<2>, Dropout<"0.25">, Conv2D<4, ...>,
+    BatchNormalization, Activation<ReLU>. Numbered by parameters, its
+    state_dict() holds 0.weight, 1.weight, 1.bias, 1.running_mean,
+    1.running_var, 1.num_batches_tracked (int64), 2.weight, 3.weight ...
+    3.num_batches_tracked (a plain nn.Sequential would number the second
+    convolution and batch norm 5 and 6)."""
+    return numbered_by_parameters([
+        nn.Conv2d(1, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8, **BATCH_NORM), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Dropout(0.25), nn.Conv2d(8, 4, 3, padding=1, bias=False), nn.BatchNorm2d(4, **BATCH_NORM), nn.ReLU(),
+    ])
+
+
+def batchnorm_inputs(count, generator):
+    """Images (count, 1, 10, 10), uniform in [0, 1): their mean is not 0, so neither are the running means."""
+    return torch.rand(count, 1, BATCHNORM_SIZE, BATCHNORM_SIZE, generator=generator)
+
+
+def seeded_batchnorm_net(seed):
+    """PyTorch's initialization for the convolutions; gamma in [0.5, 1.5) and
+    beta in [-0.2, 0.2), not PyTorch's 1 and 0, which would leave them
+    untested; the running statistics and num_batches_tracked learnt from
+    batches of 16 in train() mode, forward passes alone."""
+    torch.manual_seed(seed)
+    model = batchnorm_net()
+    generator = torch.Generator().manual_seed(seed + 1)
+    with torch.no_grad():
+        for module in model:
+            if isinstance(module, nn.BatchNorm2d):
+                module.weight.uniform_(0.5, 1.5)
+                module.bias.uniform_(-0.2, 0.2)
+        model.train()
+        for _ in range(BATCHNORM_TRAINING_BATCHES):
+            model(batchnorm_inputs(16, generator))
+    return model.eval()
+
+
+def run_batchnorm(model, images, dtype=torch.float64):
+    """Outputs for images (n, 10, 10, 1) in typenet's layout, in typenet's layout."""
+    return channels_last(run_sequential(model, images.permute(0, 3, 1, 2), dtype))
+
+
+# The dtypes of the tensors these files hold (int64: BatchNorm2d's
+# num_batches_tracked), as safetensors and numpy name them.
+DTYPES = {torch.float32: ("F32", "<f4"), torch.int64: ("I64", "<i8")}
+
+
 def safetensors_bytes(tensors, metadata):
-    """Float32 tensors as a safetensors file: u64 header length, JSON header, data."""
+    """Float32 and int64 tensors as a safetensors file: u64 header length, JSON header, data."""
     header = {"__metadata__": metadata}
     chunks = []
     offset = 0
     for name, tensor in tensors.items():
-        data = tensor.detach().contiguous().numpy().astype("<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(tensor.shape), "data_offsets": [offset, offset + len(data)]}
+        dtype, layout = DTYPES[tensor.dtype]
+        data = tensor.detach().contiguous().numpy().astype(layout).tobytes()
+        header[name] = {"dtype": dtype, "shape": list(tensor.shape), "data_offsets": [offset, offset + len(data)]}
         chunks.append(data)
         offset += len(data)
     text = json.dumps(header, separators=(",", ":")).encode()
@@ -189,19 +248,21 @@ def safetensors_bytes(tensors, metadata):
 
 
 def read_safetensors(path):
-    """The float32 tensors of a safetensors file, by name."""
+    """The float32 and int64 tensors of a safetensors file, by name."""
     data = Path(path).read_bytes()
     (length,) = struct.unpack("<Q", data[:8])
     header = json.loads(data[8:8 + length])
     header.pop("__metadata__", None)
     start = 8 + length
+    layouts = {dtype: (torch_dtype, layout) for torch_dtype, (dtype, layout) in DTYPES.items()}
     tensors = {}
     for name, info in header.items():
-        if info["dtype"] != "F32":
-            raise ValueError(f"{path}: tensor {name} is {info['dtype']}, not F32")
+        if info["dtype"] not in layouts:
+            raise ValueError(f"{path}: tensor {name} is {info['dtype']}, not {' or '.join(layouts)}")
+        torch_dtype, layout = layouts[info["dtype"]]
         begin, end = info["data_offsets"]
-        array = np.frombuffer(data[start + begin:start + end], dtype="<f4").reshape(info["shape"])
-        tensors[name] = torch.from_numpy(array.astype(np.float32))
+        array = np.frombuffer(data[start + begin:start + end], dtype=layout).reshape(info["shape"])
+        tensors[name] = torch.from_numpy(array.copy()).to(torch_dtype)
     return tensors
 
 
@@ -226,21 +287,24 @@ def make_fixtures():
                   f"{(single[output] - value).abs().max().item():.3g}")
     write(FIXTURES / "examples.safetensors", examples,
           {"images": "uniform in [0, 1); outputs and codes in typenet's (channels-last) layout, computed in float64"})
-    make_user_layer_fixtures()
+    user_layer_inputs = torch.rand(USER_LAYER_ROWS, 6, generator=torch.Generator().manual_seed(SEED + 4)) * 2 - 1
+    make_net_fixtures("user_layer", seeded_user_layer_net(SEED + 3), user_layer_inputs, run_sequential,
+                      "uniform in [-1, 1)")
+    batchnorm_images = batchnorm_inputs(BATCHNORM_IMAGES, torch.Generator().manual_seed(SEED + 5))
+    make_net_fixtures("batchnorm", seeded_batchnorm_net(SEED + 6), channels_last(batchnorm_images), run_batchnorm,
+                      "uniform in [0, 1), (n, 10, 10, 1); outputs in typenet's (channels-last) layout")
 
 
-def make_user_layer_fixtures():
-    """user_layer.safetensors holds the weights alone, so that typenet's strict
-    load_safetensors takes it; the inputs and outputs are in user_layer_examples."""
-    model = seeded_user_layer_net(SEED + 3)
-    write(FIXTURES / "user_layer.safetensors", model.state_dict(),
+def make_net_fixtures(name, model, inputs, run_net, about_inputs):
+    """<name>.safetensors holds the weights alone, so that typenet's strict
+    load_safetensors takes it; the inputs and outputs are in <name>_examples."""
+    write(FIXTURES / f"{name}.safetensors", model.state_dict(),
           {"format": "pt", "source": f"tests/pytorch/make_fixtures.py, torch {torch.__version__}"})
-    inputs = torch.rand(USER_LAYER_ROWS, 6, generator=torch.Generator().manual_seed(SEED + 4)) * 2 - 1
-    outputs = run_user_layer(model, inputs)
-    print(f"user_layer.outputs: PyTorch float32 differs from float64 by at most "
-          f"{(run_user_layer(model, inputs, torch.float32) - outputs).abs().max().item():.3g}")
-    write(FIXTURES / "user_layer_examples.safetensors", {"inputs": inputs, "outputs": outputs},
-          {"inputs": "uniform in [-1, 1); outputs computed in float64"})
+    outputs = run_net(model, inputs)
+    print(f"{name}.outputs: PyTorch float32 differs from float64 by at most "
+          f"{(run_net(model, inputs, torch.float32) - outputs).abs().max().item():.3g}")
+    write(FIXTURES / f"{name}_examples.safetensors", {"inputs": inputs, "outputs": outputs},
+          {"inputs": f"{about_inputs}; outputs computed in float64"})
 
 
 def check(folder):
@@ -258,17 +322,23 @@ def check(folder):
         sys.exit(f"differences above {TOLERANCE}")
 
 
-def check_user_layer(folder):
-    """Loads typenet's weights for test_user_layer's Net into PyTorch and compares its outputs with typenet's."""
-    model = user_layer_net().eval()
-    model.load_state_dict(read_safetensors(folder / "user_layer.safetensors"), strict=True)
-    typenet = read_safetensors(folder / "user_layer_outputs.safetensors")
-    outputs = run_user_layer(model, typenet["inputs"])
+def check_net(folder, name, model, run_net):
+    """Loads typenet's weights (<name>.safetensors) into the eval() model with
+    load_state_dict(strict=True), each tensor of PyTorch's own dtype (load_state_dict
+    would convert an F32 num_batches_tracked silently), and compares its outputs
+    on typenet's inputs with typenet's (<name>_outputs.safetensors)."""
+    weights = read_safetensors(folder / f"{name}.safetensors")
+    for key, tensor in model.state_dict().items():
+        if key in weights and weights[key].dtype != tensor.dtype:
+            sys.exit(f"{name}: tensor {key} is {weights[key].dtype} in typenet's file, {tensor.dtype} in PyTorch")
+    model.load_state_dict(weights, strict=True)
+    typenet = read_safetensors(folder / f"{name}_outputs.safetensors")
+    outputs = run_net(model, typenet["inputs"])
     if typenet["outputs"].shape != outputs.shape:
         sys.exit(f"typenet's outputs have the shape {tuple(typenet['outputs'].shape)}, "
                  f"PyTorch's {tuple(outputs.shape)}")
     difference = (typenet["outputs"] - outputs).abs().max().item()
-    print(f"user_layer.outputs: typenet's weights in PyTorch, max abs difference {difference:.3g}")
+    print(f"{name}.outputs: typenet's weights in PyTorch, max abs difference {difference:.3g}")
     if not difference <= TOLERANCE:  # NaN too
         sys.exit(f"difference {difference:.3g} above {TOLERANCE}")
 
@@ -279,11 +349,15 @@ def main():
                         help="compare the files test_safetensors exported to DIR instead of writing fixtures")
     parser.add_argument("--check-user-layer", type=Path, metavar="DIR",
                         help="compare the files test_user_layer exported to DIR instead of writing fixtures")
+    parser.add_argument("--check-batchnorm", type=Path, metavar="DIR",
+                        help="compare the batch-normalized network test_safetensors exported to DIR instead")
     arguments = parser.parse_args()
     if arguments.check:
         check(arguments.check)
     elif arguments.check_user_layer:
-        check_user_layer(arguments.check_user_layer)
+        check_net(arguments.check_user_layer, "user_layer", user_layer_net().eval(), run_sequential)
+    elif arguments.check_batchnorm:
+        check_net(arguments.check_batchnorm, "batchnorm", batchnorm_net().eval(), run_batchnorm)
     else:
         make_fixtures()
 

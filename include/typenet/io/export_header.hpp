@@ -7,20 +7,23 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include <fmt/format.h>
 
 #include "typenet/error.hpp"
+#include "typenet/inference_form.hpp"
 #include "typenet/instruction_set.hpp"
 #include "typenet/io/architecture.hpp"
 #include "typenet/io/atomic_file.hpp"
 
 namespace typenet::inline TYPENET_ISA_NAMESPACE::io {
 
-// Writes namespace `name` holding `parameters` (the model's whole aligned
-// block) and the architecture's signature, which the app can check at compile time.
+namespace detail {
+
+// The header of a model that is its own inference form.
 template <class M>
-void export_header(const std::filesystem::path& path, const M& model, std::string_view name) {
+void write_header(const std::filesystem::path& path, const M& model, std::string_view name) {
     const auto parameters = model.parameters();
     for (const float value : parameters)
         if (!std::isfinite(value))
@@ -43,6 +46,18 @@ void export_header(const std::filesystem::path& path, const M& model, std::strin
         text += fmt::format("{:a}f,{}", parameters[i], i % 8 == 7 ? "\n" : " ");
     text += fmt::format("\n}};\n\n}}  // namespace {}\n", name);
     write_text_file_atomically(path, text);
+}
+
+}  // namespace detail
+
+// Writes namespace `name` holding `parameters` (the whole aligned block of
+// the model's inference form, inference_form.hpp) and the architecture's
+// signature, which the app can check at compile time. The app runs it as
+// ModelView<InferenceForm<Trained>>, the model its architecture lines describe.
+template <class M>
+void export_header(const std::filesystem::path& path, const M& model, std::string_view name) {
+    if constexpr (std::is_same_v<InferenceForm<M>, M>) detail::write_header(path, model, name);
+    else detail::write_header(path, inference_form(model), name);
 }
 
 }  // namespace typenet::io

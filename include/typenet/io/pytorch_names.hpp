@@ -31,6 +31,10 @@ namespace typenet::inline TYPENET_ISA_NAMESPACE::io {
 // nn.Module that hold them.
 inline constexpr std::array<std::string_view, 2> encoder_decoder_parts{"encoder", "decoder"};
 
+// The dtypes PyTorch gives typenet's tensors: float32, but int64 for a
+// counter (BatchNorm2d's num_batches_tracked), which typenet keeps in a float.
+enum class TorchDtype { float32, int64 };
+
 // One tensor of a model as PyTorch's state_dict() holds it.
 struct TorchTensor {
     std::string name;                 // "encoder.0.weight"
@@ -38,6 +42,7 @@ struct TorchTensor {
     std::array<std::size_t, 4> dims;  // PyTorch's shape
     std::array<std::size_t, 4> axes;  // PyTorch's axis i is typenet's axis axes[i]
     ModelTensor tensor;               // typenet's
+    TorchDtype dtype;
 };
 
 // A model whose parts can be named: typenet::Model.
@@ -202,7 +207,8 @@ std::vector<TorchTensor> torch_tensors_in(std::span<const TorchModule> modules) 
         TorchTensor torch{modules[module].is_one_layer ? fmt::format("{}.{}", path, tensor.info.torch_name)
                           : path.empty()               ? fmt::format("{}.{}", number, tensor.info.torch_name)
                                                        : fmt::format("{}.{}.{}", path, number, tensor.info.torch_name),
-                          rank, {}, {0, 1, 2, 3}, tensor};
+                          rank, {}, {0, 1, 2, 3}, tensor,
+                          tensor.info.role == TensorRole::counter ? TorchDtype::int64 : TorchDtype::float32};
         if (tensor.info.torch_axes == TorchAxes::channels_first && rank >= 2) torch.axes = {rank - 1, rank - 2, 0, 1};
         for (std::size_t axis = 0; axis < rank; ++axis) torch.dims[axis] = tensor.info.dims[torch.axes[axis]];
         tensors.push_back(std::move(torch));
@@ -225,7 +231,9 @@ std::vector<TorchTensor> torch_tensors_in(std::span<const TorchModule> modules) 
 // Every tensor of M as PyTorch names and lays it out: the state_dict() of a
 // module whose parts are nn.Sequential attributes, in which the layers with
 // parameters are numbered 0, 1, ... in order, so that a layer's kernel is
-// "<part>.<number>.weight". The parts' names are those of the PyTorch module
+// "<part>.<number>.weight" (a BatchNormalization is numbered, and its running
+// statistics and count are named as BatchNorm2d's; a Dropout, an Activation
+// or a pooling layer has no number, as it has no tensors). The parts' names are those of the PyTorch module
 // people write for M (docs/safetensors.md):
 // - every part declares a torch_name: those names;
 // - one part, or only single layers as parts: one nn.Sequential, no prefix ("0.weight");

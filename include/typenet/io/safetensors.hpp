@@ -6,10 +6,11 @@
 //
 // Loading checks everything before it changes anything, as load_model does:
 // a file that is not well formed, or lacks a tensor, or has one more, or one
-// of another shape or dtype, is a DataError that starts with the file's path,
-// and the model keeps its parameters.
+// of another shape or dtype, or a count that is not one, is a DataError that
+// starts with the file's path, and the model keeps its parameters.
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -46,6 +47,23 @@ using FloatTensors = std::map<std::string, FloatTensor, std::less<>>;
 
 namespace detail {
 
+// typenet keeps a counter (TensorRole::counter) in a float, which holds every
+// whole number up to 2^24 exactly and counts no further (2^24 + 1 rounds to
+// 2^24); a count outside 0 ... 2^24 would not load as the number it is.
+inline constexpr double max_exact_count = 16'777'216;
+
+inline bool is_exact_count(double value) {
+    return value >= 0 && value <= max_exact_count && value == static_cast<double>(static_cast<std::int64_t>(value));
+}
+
+inline std::string count_problem(std::string_view tensor_name, double value) {
+    return fmt::format("tensor {} holds {}, but a count is a whole number from 0 to {} (2^24, the most typenet's "
+                       "float counts exactly)",
+                       tensor_name, value, max_exact_count);
+}
+
+inline std::uint64_t element_bytes(TorchDtype dtype) { return dtype == TorchDtype::int64 ? 8 : 4; }
+
 inline std::string name_list(std::span<const std::string> names) {
     constexpr std::size_t shown = 8;
     if (names.empty()) return "none";
@@ -67,7 +85,12 @@ inline AlignedFloats model_parameters(const SafetensorsContents& contents, std::
         if (entry == contents.tensors.end())
             throw data_error(name, fmt::format("missing tensor {}; the file holds {}", tensor.name,
                                                name_list(contents.names())));
-        if (entry->dtype != "F32")
+        // A count may be F32 too: as typenet wrote it before it wrote PyTorch's int64.
+        if (tensor.dtype == TorchDtype::int64 && entry->dtype != "I64" && entry->dtype != "F32")
+            throw data_error(name, fmt::format("tensor {} is {}; typenet reads a count as I64 (PyTorch's dtype for "
+                                               "it) or F32",
+                                               tensor.name, printable(entry->dtype)));
+        if (tensor.dtype == TorchDtype::float32 && entry->dtype != "F32")
             throw data_error(name, fmt::format("tensor {} is {}; typenet reads F32 only (save tensor.float())",
                                                tensor.name, printable(entry->dtype)));
         const std::vector<std::uint64_t> dims(tensor.dims.begin(),
@@ -86,10 +109,25 @@ inline AlignedFloats model_parameters(const SafetensorsContents& contents, std::
         }
     AlignedFloats parameters(parameter_count);
     for (const TorchTensor& tensor : expected) {
-        const unsigned char* source = contents.data.data() + find(tensor.name)->begin;
+        const auto entry = find(tensor.name);
+        const unsigned char* source = contents.data.data() + entry->begin;
         float* target = parameters.data() + tensor.tensor.parameter_offset;
+        if (tensor.dtype == TorchDtype::float32) {
+            for_each_element(tensor, [&](std::size_t torch_index, std::size_t typenet_index) {
+                target[typenet_index] = load_little_endian_float(source + torch_index * sizeof(float));
+            });
+            continue;
+        }
+        // A count, I64 or F32. An I64 above 2^53 becomes a double a little
+        // off, but one above 2^24 all the same, and is refused as it should be.
+        const bool is_int64 = entry->dtype == "I64";
         for_each_element(tensor, [&](std::size_t torch_index, std::size_t typenet_index) {
-            target[typenet_index] = load_little_endian_float(source + torch_index * sizeof(float));
+            const unsigned char* bytes = source + torch_index * (is_int64 ? 8 : 4);
+            const double count =
+                is_int64 ? static_cast<double>(std::bit_cast<std::int64_t>(load_little_endian<std::uint64_t>(bytes)))
+                         : load_little_endian_float(bytes);
+            if (!is_exact_count(count)) throw data_error(name, count_problem(tensor.name, count));
+            target[typenet_index] = static_cast<float>(count);
         });
     }
     return parameters;
@@ -97,7 +135,7 @@ inline AlignedFloats model_parameters(const SafetensorsContents& contents, std::
 
 inline std::uint64_t data_bytes(std::span<const TorchTensor> tensors) {
     std::uint64_t bytes = 0;
-    for (const TorchTensor& tensor : tensors) bytes += tensor.tensor.info.size() * sizeof(float);
+    for (const TorchTensor& tensor : tensors) bytes += tensor.tensor.info.size() * element_bytes(tensor.dtype);
     return bytes;
 }
 
@@ -111,10 +149,17 @@ std::vector<unsigned char> model_safetensors_bytes(const M& model, std::span<con
         for_each_element(tensor, [&](std::size_t torch_index, std::size_t typenet_index) {
             torch_values[torch_index] = source[typenet_index];
         });
+        // Refused before anything is written: the reader would refuse the file.
+        if (tensor.dtype == TorchDtype::int64)
+            for (const float value : torch_values)
+                if (!is_exact_count(value))
+                    throw UsageError(fmt::format("typenet: cannot save the model as safetensors: {}",
+                                                 count_problem(tensor.name, value)));
         shapes.emplace_back(tensor.dims.begin(), tensor.dims.begin() + static_cast<std::ptrdiff_t>(tensor.rank));
     }
     std::vector<TensorToWrite> to_write;
-    for (std::size_t i = 0; i < tensors.size(); ++i) to_write.push_back({tensors[i].name, shapes[i], values[i]});
+    for (std::size_t i = 0; i < tensors.size(); ++i)
+        to_write.push_back({tensors[i].name, shapes[i], values[i], tensors[i].dtype == TorchDtype::int64});
     const std::array<std::pair<std::string_view, std::string_view>, 2> metadata{
         {{"format", "pt"}, {"typenet_architecture", architecture_text<M>.view()}}};
     return encode_safetensors(to_write, metadata);

@@ -4,9 +4,9 @@
 //   {"__metadata__": {"format": "pt"},
 //    "encoder.0.weight": {"dtype": "F32", "shape": [64, 784], "data_offsets": [0, 200704]}, ...}
 // then the tensors' bytes, row-major and little-endian, at those offsets from
-// the end of the header. Writing encodes float32 tensors; reading parses the
-// header with a small parser that accepts exactly that structure and nothing
-// else, and checks that the tensors' bytes tile the data as the safetensors
+// the end of the header. Writing encodes float32 tensors, and int64 ones of
+// whole numbers (PyTorch keeps a count so); reading parses the header with a
+// small parser that accepts exactly that structure and nothing else, and checks that the tensors' bytes tile the data as the safetensors
 // library requires. What the tensors mean is io/safetensors.hpp's business.
 #include <algorithm>
 #include <array>
@@ -36,11 +36,13 @@ inline constexpr std::uint64_t max_safetensors_header_bytes = 100'000'000;
 
 namespace detail {
 
-// A tensor to write: float32, row-major.
+// A tensor to write, row-major: float32, or int64 when the values are whole
+// numbers (each converted exactly; the caller checks they are).
 struct TensorToWrite {
     std::string_view name;
     std::span<const std::size_t> shape;
     std::span<const float> values;
+    bool as_int64 = false;
 };
 
 inline void append_json_string(std::string& json, std::string_view text) {
@@ -104,11 +106,11 @@ inline std::vector<unsigned char> encode_safetensors(
     header += '}';
     std::uint64_t offset = 0;
     for (const TensorToWrite& tensor : tensors) {
-        const std::uint64_t end = offset + tensor.values.size_bytes();
+        const std::uint64_t end = offset + tensor.values.size() * (tensor.as_int64 ? 8 : 4);
         header += ',';
         append_json_string(header, tensor.name);
-        header += fmt::format(":{{\"dtype\":\"F32\",\"shape\":[{}],\"data_offsets\":[{},{}]}}",
-                              fmt::join(tensor.shape, ","), offset, end);
+        header += fmt::format(":{{\"dtype\":\"{}\",\"shape\":[{}],\"data_offsets\":[{},{}]}}",
+                              tensor.as_int64 ? "I64" : "F32", fmt::join(tensor.shape, ","), offset, end);
         offset = end;
     }
     header += '}';
@@ -118,7 +120,14 @@ inline std::vector<unsigned char> encode_safetensors(
     ByteWriter writer(8 + header.size() + offset);
     writer.u64(header.size());
     writer.raw({reinterpret_cast<const unsigned char*>(header.data()), header.size()});
-    for (const TensorToWrite& tensor : tensors) writer.floats(tensor.values);
+    for (const TensorToWrite& tensor : tensors) {
+        if (!tensor.as_int64) {
+            writer.floats(tensor.values);
+            continue;
+        }
+        for (const float value : tensor.values)
+            writer.u64(static_cast<std::uint64_t>(static_cast<std::int64_t>(value)));  // two's complement
+    }
     return std::move(writer.bytes());
 }
 

@@ -21,6 +21,9 @@ struct Activation {
     using activation = Act;
     template <ActivationFunction Other>
     using with_activation = Activation<Other>;
+    // In an inference form it joins the layer before it, when that one has
+    // no activation of its own (inference_form.hpp): one pass less.
+    static constexpr bool joins_previous_layer = true;
 
     template <class Index, class In>
     struct input_check {

@@ -47,6 +47,17 @@ void write_bias_gradient(const float* dz, std::size_t rows, std::size_t units, f
     if constexpr (has_bias<B>) kernels::column_sums<Arch>(dz, rows, units, grad_bias);
 }
 
+// The parameters of the same layer with a bias, with a per-unit affine after
+// it taken in: y scale + shift = x (W scale) + (b scale + shift). The kernel's
+// last axis is the units (Dense's (in, units), Conv2D's (kh, kw, in, filters)).
+template <BiasChoice B>
+void fold_channel_affine(const float* params, std::size_t kernel_size, std::size_t units, const float* scale,
+                         const float* shift, float* folded) {
+    for (std::size_t i = 0; i < kernel_size; ++i) folded[i] = params[i] * scale[i % units];
+    for (std::size_t u = 0; u < units; ++u)
+        folded[kernel_size + u] = (has_bias<B> ? params[kernel_size + u] : 0.0f) * scale[u] + shift[u];
+}
+
 }  // namespace detail
 
 }  // namespace typenet

@@ -45,6 +45,8 @@ struct Conv2D {
     using activation = Act;
     template <ActivationFunction Other>
     using with_activation = Conv2D<Filters, Kernel, Stride, Pad, Other, UseBias>;
+    // The same layer with a per-filter affine after it taken in (inference_form.hpp).
+    using with_channel_affine = Conv2D<Filters, Kernel, Stride, Pad, Act, Bias>;
 
     template <class Index, class In>
     struct input_check {
@@ -77,6 +79,10 @@ struct Conv2D {
         template <class Text>
         static constexpr void describe_settings(Text& text) {
             detail::describe_window(text, Act::name, geometry);
+        }
+
+        static void fold_channel_affine(const float* params, const float* scale, const float* shift, float* folded) {
+            detail::fold_channel_affine<UseBias>(params, kernel_size, Filters, scale, shift, folded);
         }
 
         static void initialize(float* params, Random& random) {

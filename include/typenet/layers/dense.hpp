@@ -21,6 +21,8 @@ struct Dense {
     // The same layer with another activation, on the same parameters (see loss_input.hpp).
     template <ActivationFunction Other>
     using with_activation = Dense<Units, Other, UseBias>;
+    // The same layer with a per-unit affine after it taken in (inference_form.hpp).
+    using with_channel_affine = Dense<Units, Act, Bias>;
 
     template <class Index, class In>
     struct input_check {
@@ -44,6 +46,10 @@ struct Dense {
         template <class Text>
         static constexpr void describe_settings(Text& text) {
             text.append(Act::name);
+        }
+
+        static void fold_channel_affine(const float* params, const float* scale, const float* shift, float* folded) {
+            detail::fold_channel_affine<UseBias>(params, kernel_size, Units, scale, shift, folded);
         }
 
         static void initialize(float* params, Random& random) {
