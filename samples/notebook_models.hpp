@@ -1,8 +1,11 @@
 #pragma once
 // The notebook's networks (and its tutorial's ECG detector, the classifier
-// of TensorFlow's "Basic classification" tutorial and the Keras blog's deep
-// convolutional autoencoder) as types. The samples train them and the tests
+// of TensorFlow's "Basic classification" tutorial, the Keras blog's deep
+// convolutional autoencoder and a convolutional classifier with batch
+// normalization and dropout) as types. The samples train them and the tests
 // check their gradients, so what is tested is exactly what ships.
+#include <string_view>
+
 #include "typenet/typenet.hpp"
 
 namespace notebook {
@@ -54,5 +57,25 @@ struct ConvDecoder : tn::Sequential<tn::Conv2D<8, 3, 1, tn::Same, tn::ReLU>, tn:
 using ConvAutoencoder = tn::Model<tn::Input<28, 28, 1>, ConvEncoder, ConvDecoder>;
 static_assert(std::is_same_v<ConvAutoencoder::graph::bound<5>::output_shape, tn::Shape<4, 4, 8>>);
 static_assert(std::is_same_v<ConvAutoencoder::output_shape, ConvAutoencoder::input_shape>);
+
+// A convolutional classifier of Fashion-MNIST with batch normalization and
+// dropout (bench/compare/pytorch_fashion_cnn.py is the same in PyTorch): two
+// blocks of Conv2D(3, same, no bias: the normalization's beta is its bias) ->
+// BatchNormalization -> ReLU -> MaxPooling2D(2), 28 -> 14 -> 7, then
+// Flatten -> Dropout(0.25) -> Dense(128, relu) -> Dropout(0.5) -> Dense(10),
+// ten logits out. Its parts are PyTorch's attributes features and classifier,
+// as torchvision names a network's two halves.
+struct CnnFeatures : tn::Sequential<tn::Conv2D<32, 3, 1, tn::Same, tn::Linear, tn::NoBias>, tn::BatchNormalization<>,
+                                    tn::Activation<tn::ReLU>, tn::MaxPooling2D<2>,
+                                    tn::Conv2D<64, 3, 1, tn::Same, tn::Linear, tn::NoBias>, tn::BatchNormalization<>,
+                                    tn::Activation<tn::ReLU>, tn::MaxPooling2D<2>> {
+    static constexpr std::string_view torch_name = "features";
+};
+struct CnnClassifier : tn::Sequential<tn::Flatten, tn::Dropout<"0.25">, tn::Dense<128, tn::ReLU>, tn::Dropout<"0.5">,
+                                      tn::Dense<10>> {
+    static constexpr std::string_view torch_name = "classifier";
+};
+using FashionCnn = tn::Model<tn::Input<28, 28, 1>, CnnFeatures, CnnClassifier>;
+static_assert(std::is_same_v<FashionCnn::graph::bound<7>::output_shape, tn::Shape<7, 7, 64>>);
 
 }  // namespace notebook

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Side by side: trains the notebook's two models, the classification
-# tutorial's classifier and the Keras blog's deep convolutional autoencoder
-# (PyTorch takes minutes an epoch on it) with typenet's samples and with the Keras-equivalent
-# PyTorch scripts on this machine, then prints the median epoch time of each,
-# their ratio and the final val_loss (the classifier: test accuracy) of each.
+# tutorial's classifier, the Keras blog's deep convolutional autoencoder and
+# the convolutional classifier with batch normalization and dropout (PyTorch
+# takes minutes an epoch on either) with typenet's samples and with the
+# Keras-equivalent PyTorch scripts on this machine, then prints the median
+# epoch time of each, their ratio and the final val_loss (the classifiers:
+# test accuracy) of each.
 #   bash bench/compare/run.sh [epochs] [threads]     (defaults: 10 and 2)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -15,30 +17,36 @@ dpkg-query -W -f='${Status}' python3-torch 2>/dev/null | grep -q "install ok ins
   DEBIAN_FRONTEND=noninteractive "${run_as_root[@]}" apt-get install -y -q python3-torch
 }
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release > /dev/null
-cmake --build build -j2 --target dense_autoencoder denoising_autoencoder fashion_classifier conv_autoencoder
+cmake --build build -j2 --target dense_autoencoder denoising_autoencoder fashion_classifier conv_autoencoder \
+  fashion_cnn
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 ./build/samples/dense_autoencoder --epochs "$epochs" --threads "$threads" --out "$out/dense"
 ./build/samples/denoising_autoencoder --epochs "$epochs" --threads "$threads" --out "$out/denoise"
 ./build/samples/fashion_classifier --epochs "$epochs" --threads "$threads" --out "$out/classifier"
 ./build/samples/conv_autoencoder --epochs "$epochs" --threads "$threads" --out "$out/conv"
+./build/samples/fashion_cnn --epochs "$epochs" --threads "$threads" --out "$out/cnn"
 /usr/bin/python3 bench/compare/pytorch_autoencoders.py --model both --epochs "$epochs" --threads "$threads" \
   --json "$out/pytorch.json"
 /usr/bin/python3 bench/compare/pytorch_classifier.py --epochs "$epochs" --threads "$threads" \
   --json "$out/pytorch-classifier.json"
 /usr/bin/python3 bench/compare/pytorch_conv_autoencoder.py --epochs "$epochs" --threads "$threads" \
   --json "$out/pytorch-conv.json"
+/usr/bin/python3 bench/compare/pytorch_fashion_cnn.py --epochs "$epochs" --threads "$threads" \
+  --json "$out/pytorch-cnn.json"
 /usr/bin/python3 - "$out" <<'PY'
 import csv, json, statistics, sys
 out = sys.argv[1]
 torch = json.load(open(f"{out}/pytorch.json"))["models"]
 torch.update(json.load(open(f"{out}/pytorch-classifier.json"))["models"])
 torch.update(json.load(open(f"{out}/pytorch-conv.json"))["models"])
+torch.update(json.load(open(f"{out}/pytorch-cnn.json"))["models"])
 print(f"\n{'model':<10} {'typenet s/epoch':>16} {'PyTorch s/epoch':>16} {'speed-up':>9}  {'measure':<13} {'typenet':>8} {'PyTorch':>8}")
-# The classifier is validated on the test set, so its val_accuracy is the test accuracy.
+# The classifiers are validated on the test set, so their val_accuracy is the test accuracy.
 for name, column, measure, digits in (("dense", "val_loss", "val_loss", 5), ("denoise", "val_loss", "val_loss", 5),
                                       ("classifier", "val_accuracy", "test_accuracy", 4),
-                                      ("conv", "val_loss", "val_loss", 5)):
+                                      ("conv", "val_loss", "val_loss", 5),
+                                      ("cnn", "val_accuracy", "test_accuracy", 4)):
     rows = list(csv.DictReader(open(f"{out}/{name}/history.csv")))
     ours = statistics.median(float(r["seconds"]) for r in rows)
     theirs = statistics.median(e["seconds"] for e in torch[name]["epochs"])

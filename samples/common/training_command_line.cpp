@@ -7,6 +7,7 @@ namespace samples {
 TrainingFlags parse_training_command_line(int argc, char** argv, const TrainingCommandLine& command_line) {
     CLI::App app{command_line.description, command_line.program};
     TrainingFlags flags;
+    flags.epochs = command_line.epochs;
     flags.out = command_line.out;
     add_training_flags(app, flags, command_line.batch_capacity);
     add_model_file_flags(app, flags);

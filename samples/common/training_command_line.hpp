@@ -18,7 +18,8 @@ struct TrainingCommandLine {
     std::string description;
     std::string footer = {};  // after the flags; none when empty
     std::size_t batch_capacity = 0;
-    std::filesystem::path out = {};  // --out's default
+    std::size_t epochs = default_epochs;  // --epochs' default
+    std::filesystem::path out = {};       // --out's default
 };
 
 // The flags' values; --help prints the help and exits 0, a usage error

@@ -3,8 +3,9 @@
 // loss.svg (and accuracy.svg) and checkpoint.tnm at the end of every epoch,
 // model.tnm at the end, and --resume to continue from a checkpoint. A
 // checkpoint carries the weights, the optimizer's moments and step, the epochs
-// done, the seed (from which the shuffle of every epoch and the noise are
-// drawn, so it is the whole random state) and the history so far.
+// done, the seed (from which the shuffle of every epoch, the noise and
+// dropout's masks are drawn, so it is the whole random state) and the history
+// so far.
 #include <bit>
 #include <cmath>
 #include <filesystem>
@@ -89,6 +90,8 @@ public:
     typenet::FitOptions fit_options(const typenet::io::CheckpointInfo& resumed, typenet::History& history) {
         history = restore_history(resumed);
         seed_ = resumed.seed;
+        // The run's seed (on --resume, the checkpoint's): a resumed run draws the masks an unbroken one would.
+        trainer_.set_seed(seed_);
         auto options = samples::fit_options(flags_, history, accuracy_);
         options.accuracy = accuracy_;
         options.seed = seed_;

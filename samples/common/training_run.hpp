@@ -26,8 +26,11 @@ inline constexpr int exit_data_error = 1;
 inline constexpr int exit_usage_error = 2;
 inline constexpr int exit_numerical_error = 3;
 
+// --epochs' default, but where a sample says otherwise (TrainingCommandLine::epochs).
+inline constexpr std::size_t default_epochs = 10;
+
 struct TrainingFlags {
-    std::size_t epochs = 10;
+    std::size_t epochs = default_epochs;
     std::size_t batch = 32;
     double learning_rate = 1e-3;
     std::uint64_t seed = 0;
