@@ -6,6 +6,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
@@ -80,6 +81,37 @@ void training_step(benchmark::State& state, std::size_t threads) {
     report_time_per_image(state, batch);
 }
 
+// A classifier's step, on the test images with their labels' stand-ins (the
+// work does not depend on which class a row names).
+template <class M>
+void classifier_training_step(benchmark::State& state, std::size_t threads) {
+    static_assert(M::input_shape::size == image_size);
+    M model(0);
+    typenet::Trainer<M, typenet::Adam, typenet::SparseCategoricalCrossentropy<typenet::FromLogits>, batch> trainer(
+        model, typenet::Adam{}, threads);
+    const Images& data = images();
+    std::vector<std::int32_t> labels(batch);
+    for (std::size_t r = 0; r < batch; ++r) labels[r] = static_cast<std::int32_t>(r % 10);
+    const std::size_t batches = data.count / batch;
+    std::size_t next = 0;
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(trainer.step(data.rows(next * batch, batch), std::span<const std::int32_t>(labels)));
+        benchmark::ClobberMemory();
+        next = next + 1 == batches ? 0 : next + 1;
+    }
+    report_flops(state, batch * model_flops_per_row<M>(true), threads);
+    report_time_per_image(state, batch);
+}
+
+// One hand-over of a job to the threads and back, with nothing to do: what
+// each stage a BatchNormalization cuts into a step costs beyond its work.
+void hand_over(benchmark::State& state) {
+    typenet::Workers workers(2);
+    std::size_t done = 0;
+    auto job = [&](std::size_t t) { benchmark::DoNotOptimize(done += t); };
+    for (auto _ : state) workers.run(job);
+}
+
 template <class M>
 void inference(benchmark::State& state) {
     static_assert(M::input_shape::size == image_size);
@@ -107,6 +139,34 @@ void register_model(std::string_view name) {
     benchmark::RegisterBenchmark(fmt::format("{}/inference/batch:1", name).c_str(), inference<M>);
 }
 
+// The CNN classifier as trained (its normalizations cut each step into
+// stages), and the same network with each BatchNormalization replaced by a
+// ChannelAffine, which has no statistics and cuts nothing: the difference is
+// what training with batch statistics costs a step.
+template <class Layer>
+struct WithoutBatchStatistics {
+    using type = Layer;
+};
+template <typenet::Decimal Momentum, typenet::Decimal Epsilon>
+struct WithoutBatchStatistics<typenet::BatchNormalization<Momentum, Epsilon>> {
+    using type = typenet::ChannelAffine;
+};
+template <class... Layers>
+struct WithoutBatchStatistics<typenet::TypeList<Layers...>> {
+    using type = typenet::Sequential<typename WithoutBatchStatistics<Layers>::type...>;
+};
+using CnnWithoutBatchStatistics =
+    typenet::Model<typenet::Input<28, 28, 1>, WithoutBatchStatistics<notebook::CnnFeatures::layers>::type,
+                   notebook::CnnClassifier>;
+
+template <class M>
+void register_classifier(std::string_view name) {
+    for (const std::size_t threads : {1, 2})
+        benchmark::RegisterBenchmark(fmt::format("{}/training_step/batch:{}/threads:{}", name, batch, threads).c_str(),
+                                     classifier_training_step<M>, threads)
+            ->UseRealTime();
+}
+
 }  // namespace
 
 void register_model_benchmarks() {
@@ -115,6 +175,9 @@ void register_model_benchmarks() {
     register_model<notebook::DenseAutoencoder>("dense_autoencoder");
     register_model<notebook::DenoisingAutoencoder>("denoising_autoencoder");
     register_model<notebook::ConvAutoencoder>("conv_autoencoder");
+    register_classifier<notebook::FashionCnn>("fashion_cnn");
+    register_classifier<CnnWithoutBatchStatistics>("fashion_cnn_without_batch_statistics");
+    benchmark::RegisterBenchmark("workers/hand_over/threads:2", hand_over)->UseRealTime();
 }
 
 }  // namespace bench
