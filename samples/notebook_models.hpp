@@ -77,5 +77,7 @@ struct CnnClassifier : tn::Sequential<tn::Flatten, tn::Dropout<"0.25">, tn::Dens
 };
 using FashionCnn = tn::Model<tn::Input<28, 28, 1>, CnnFeatures, CnnClassifier>;
 static_assert(std::is_same_v<FashionCnn::graph::bound<7>::output_shape, tn::Shape<7, 7, 64>>);
+// As Keras's model.summary() counts them: 421,738 trainable, 192 non-trainable (the moving statistics).
+static_assert(FashionCnn::trainable_parameter_count == 421738 && FashionCnn::non_trainable_parameter_count == 192);
 
 }  // namespace notebook

@@ -54,6 +54,10 @@ int main(int argc, char** argv) {
     fmt::print("Fashion-MNIST: {} training and {} test images from {}\n", train.count(), test.count(),
                flags.data.string());
 
+    // Keras's model.summary() counts: the moving statistics are not trainable.
+    fmt::print("Total params: {}, trainable params: {}, non-trainable params: {}\n",
+               FashionCnn::trainable_parameter_count + FashionCnn::non_trainable_parameter_count,
+               FashionCnn::trainable_parameter_count, FashionCnn::non_trainable_parameter_count);
     FashionCnn model(flags.seed);
     tn::Trainer<FashionCnn, tn::Adam, Loss, batch_capacity> trainer(
         model, tn::Adam{.learning_rate = static_cast<float>(flags.learning_rate)}, flags.threads);
