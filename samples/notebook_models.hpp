@@ -80,4 +80,26 @@ static_assert(std::is_same_v<FashionCnn::graph::bound<7>::output_shape, tn::Shap
 // As Keras's model.summary() counts them: 421,738 trainable, 192 non-trainable (the moving statistics).
 static_assert(FashionCnn::trainable_parameter_count == 421738 && FashionCnn::non_trainable_parameter_count == 192);
 
+// The notebook's denoising task with skip connections (a U-Net; the
+// unet_denoiser sample, bench/compare/pytorch_unet_denoiser.py in PyTorch):
+//   a = Conv2D(16, 3, same, relu)(input)          28x28x16
+//   b = Conv2D(32, 3, stride 2, same, relu)(a)    14x14x32
+//   c = Conv2D(32, 3, stride 2, same, relu)(b)    7x7x32
+//   u = Conv2DTranspose(32, 3, stride 2, same, relu)(c)                14x14x32
+//   u = Conv2DTranspose(16, 3, stride 2, same, relu)(Concatenate(u, b)) 28x28x16
+//   output = Conv2D(1, 3, same, sigmoid)(Concatenate(u, a))            28x28x1
+// One part: a part runs on its own input, so the skips from a and b keep
+// the encoder and the decoder in one (model.hpp). PyTorch's module holds the
+// six convolutions in an nn.ModuleList named layers.
+struct UNet : tn::Sequential<tn::Conv2D<16, 3, 1, tn::Same, tn::ReLU>, tn::Tag<"a">,
+                             tn::Conv2D<32, 3, 2, tn::Same, tn::ReLU>, tn::Tag<"b">,
+                             tn::Conv2D<32, 3, 2, tn::Same, tn::ReLU>,
+                             tn::Conv2DTranspose<32, 3, 2, tn::Same, tn::ReLU>, tn::Concatenate<"b">,
+                             tn::Conv2DTranspose<16, 3, 2, tn::Same, tn::ReLU>, tn::Concatenate<"a">,
+                             tn::Conv2D<1, 3, 1, tn::Same, tn::Sigmoid>> {
+    static constexpr std::string_view torch_name = "layers";
+};
+using UNetDenoiser = tn::Model<tn::Input<28, 28, 1>, UNet>;
+static_assert(std::is_same_v<UNetDenoiser::output_shape, UNetDenoiser::input_shape>);
+
 }  // namespace notebook

@@ -102,6 +102,26 @@ TEST(Allocations, NoneInTrainingStepsOrInference) {
     EXPECT_EQ(allocations - before, 0);
 }
 
+// The same for a graph: the U-Net's skips (their gradients added at the
+// Tags) on two threads, and inference through the workspace planned for it.
+TEST(Allocations, NoneInGraphStepsOrInference) {
+    if (!TYPENET_COUNT_ALLOCATIONS) GTEST_SKIP() << "a sanitizer owns the allocator";
+    using M = notebook::UNetDenoiser;
+    M model(0);
+    tn::Trainer<M, tn::Adam, tn::MSE, 8> trainer(model, {}, 2);
+    tn::InferenceWorkspace<M, 1> single;
+    std::vector<float> x(8 * 784, 0.5f);
+    const std::span<const float> one(x.data(), 784);
+
+    const long before = allocations;
+    for (int step = 0; step < 5; ++step) {
+        trainer.step(x, x);
+        trainer.step(std::span(x).first(3 * 784), std::span(x).first(3 * 784));
+        model(single, one);
+    }
+    EXPECT_EQ(allocations - before, 0);
+}
+
 // The same for a classifier that ends in Softmax, trained on byte labels by
 // two threads: its labels are copied into buffers the trainer made beforehand.
 TEST(Allocations, NoneInClassificationSteps) {

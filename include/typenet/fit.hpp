@@ -139,8 +139,9 @@ const std::int32_t* targets_of(const Labels<T>& labels, std::size_t first, std::
     return converted.data();
 }
 
-template <class Loss, class Arch, class M, std::size_t Capacity, class In, class Targets>
-Evaluation evaluate_batches(const M& model, Workspace<M, Capacity>& workspace, Samples<In> x, Targets y) {
+template <class Loss, class Arch, class M, class W, class In, class Targets>
+Evaluation evaluate_batches(const M& model, W& workspace, Samples<In> x, Targets y) {
+    constexpr std::size_t Capacity = W::capacity;
     if (x.count() != y.count())
         throw UsageError(fmt::format("typenet: {} inputs but {} targets", x.count(), y.count()));
     check_target_values<M>(y, "the labels");
@@ -172,8 +173,8 @@ Evaluation evaluate_batches(const M& model, Workspace<M, Capacity>& workspace, S
 // reduced as the loss says (for MSE the mean over every element), computed as
 // training computes it (loss_input.hpp); and the accuracy, for a loss with
 // one. Targets are Samples of the output's shape or Labels, as the loss takes.
-template <class Loss, class Arch = kernels::native_arch, class M, std::size_t Capacity, class In, class Targets>
-Evaluation evaluate(const M& model, Workspace<M, Capacity>& workspace, Samples<In> x, Targets y) {
+template <class Loss, class Arch = kernels::native_arch, class M, ForwardWorkspace<M> W, class In, class Targets>
+Evaluation evaluate(const M& model, W& workspace, Samples<In> x, Targets y) {
     static_assert(LossFunction<Loss>, "typenet: evaluate<Loss> takes a loss (see losses.hpp)");
     if constexpr (!LossFunction<Loss>)
         return {};
@@ -183,10 +184,11 @@ Evaluation evaluate(const M& model, Workspace<M, Capacity>& workspace, Samples<I
         return detail::refuse_data<M, Loss, In, Targets>(), Evaluation{};
 }
 
-// Runs a model, or one of its parts, over every row of inputs, batch by batch,
-// and gathers the outputs (Keras's predict).
-template <class Arch = kernels::native_arch, class Network, class M, std::size_t Capacity>
-std::vector<float> predict(const Network& network, Workspace<M, Capacity>& workspace, std::span<const float> inputs) {
+// Runs a model, or one of its parts, over every row of inputs, batch by batch
+// through workspace (any of model.hpp's), and gathers the outputs (Keras's predict).
+template <class Arch = kernels::native_arch, class Network, class W>
+std::vector<float> predict(const Network& network, W& workspace, std::span<const float> inputs) {
+    constexpr std::size_t Capacity = W::capacity;
     constexpr std::size_t in = Network::input_shape::size, out = Network::output_shape::size;
     if (inputs.size() % in != 0)
         throw UsageError(fmt::format("typenet: {} floats is not a whole number of rows of {}", inputs.size(), in));

@@ -103,7 +103,7 @@ struct split_last<TypeList<Last>> {
 };
 template <class First, class... Rest>
 struct split_last<TypeList<First, Rest...>> {
-    using init = typename append<typename split_last<TypeList<Rest...>>::init, First>::type;
+    using init = typename concat<TypeList<First>, typename split_last<TypeList<Rest...>>::init>::type;
     using last = typename split_last<TypeList<Rest...>>::last;
 };
 
@@ -197,11 +197,12 @@ struct make_parameters<Trained, Form, Into, Made<Final, Take<First>, Ops...>> {
     static void run(const float* trained, float* into) {
         using T = type_at<First, typename trained_graph::layer_list>;
         std::vector<float> made(largest);
-        if constexpr (HasInferenceLayer<T>) bound<T>::to_inference(trained + trained_graph::parameter_offsets[First], made.data());
-        else std::copy_n(trained + trained_graph::parameter_offsets[First], bound<T>::parameter_count, made.data());
+        using trained_layer = typename trained_graph::template bound<First>;
+        if constexpr (HasInferenceLayer<T>) trained_layer::to_inference(trained + trained_graph::parameter_offsets[First], made.data());
+        else std::copy_n(trained + trained_graph::parameter_offsets[First], trained_layer::parameter_count, made.data());
         const auto result = apply<typename inference_layer_of<T>::type>(trained, made, Ops{}...);
         static_assert(std::is_same_v<typename decltype(result)::type, Final>);
-        std::copy_n(made.data(), bound<Final>::parameter_count, into + form_graph::parameter_offsets[Into]);
+        std::copy_n(made.data(), form_graph::template bound<Into>::parameter_count, into + form_graph::parameter_offsets[Into]);
     }
 
     // The ops after the first, in order, on made; returns the layer type they leave.

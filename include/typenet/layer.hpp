@@ -37,6 +37,15 @@
 //                                 tensors ("relu k3 s2 pad(0,0)"): every setting
 //                                 that changes what it computes, so that model
 //                                 files are keyed to it (compile_time_text.hpp)
+// Skip connections: a layer type with a `tag` (Tag<"a">) names the activation
+// it passes on; one with `reads` (Add<"a">, Concatenate<"a">) is a merge: it
+// reads, beside its input, the activation that tag names, and is bound to both
+// shapes, Bound<In, Skip>, with input_check<layer_index<I>, In, Skip>:
+//   B::forward<Arch>(params, x, skip, y, rows, scratch)
+//   B::backward<Arch>(params, x, skip, y, dy, dx, dskip, grad_params, rows, scratch)
+//       dskip, like dx, is written unless it is null. The graph adds each
+//       merge's dskip into the tagged activation's gradient, so an activation
+//       that feeds several layers receives the sum of their gradients.
 // Optional on the layer type (Dense<64, Sigmoid>):
 //   activation, with_activation<A>   its element-wise activation, and the same
 //                                    layer with activation A on the same
@@ -122,6 +131,43 @@ struct TrainingPass {
     const double* gradient_sums = nullptr;  // and its backward sums, in train_backward
 };
 
+// The name of an earlier activation that a later layer reads again:
+// Tag<"a"> names its input "a", Concatenate<"a"> reads it. Letters, digits and
+// underscores, at most 23 of them, as a Keras layer name or a C++ identifier.
+struct TagName {
+    static constexpr std::size_t max_size = 23;
+    std::array<char, max_size + 1> chars{};
+    std::size_t size = 0;
+
+    template <std::size_t N>
+    consteval TagName(const char (&text)[N]) {  // NOLINT: implicit, so that Tag<"a"> reads as written
+        if (N < 2 || N - 1 > max_size) throw "typenet: a tag's name has 1 to 23 characters";
+        for (std::size_t i = 0; i + 1 < N; ++i) {
+            const char c = text[i];
+            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
+                throw "typenet: a tag's name has only letters, digits and underscores";
+            chars[i] = c;
+        }
+        size = N - 1;
+    }
+    // The empty name, which no Tag can have.
+    static constexpr TagName none() { return TagName(); }
+    constexpr std::string_view view() const { return {chars.data(), size}; }
+    friend constexpr bool operator==(const TagName&, const TagName&) = default;
+
+private:
+    constexpr TagName() = default;
+};
+
+template <class L>
+concept TagLayer = requires {
+    { L::tag } -> std::convertible_to<TagName>;
+};
+template <class L>
+concept MergeLayer = requires {
+    { L::reads } -> std::convertible_to<TagName>;
+};
+
 // The contract, one requirement at a time, so that a layer that breaks it is
 // told which part (see layer_contract below).
 template <class B>
@@ -153,6 +199,15 @@ concept HasForward = requires(const float* cp, float* p, std::size_t rows) {
 template <class B>
 concept HasBackward = requires(const float* cp, float* p, std::size_t rows) {
     B::template backward<kernels::native_arch>(cp, cp, cp, p, p, p, rows, p);
+};
+// A merge's forward and backward take the skip beside the input.
+template <class B>
+concept HasMergeForward = requires(const float* cp, float* p, std::size_t rows) {
+    B::template forward<kernels::native_arch>(cp, cp, cp, p, rows, p);
+};
+template <class B>
+concept HasMergeBackward = requires(const float* cp, float* p, std::size_t rows) {
+    B::template backward<kernels::native_arch>(cp, cp, cp, cp, p, p, p, p, rows, p);
 };
 
 // The optional training phase (see the contract at the top).
@@ -212,8 +267,8 @@ concept BoundLayer = HasShapes<B> && HasSizes<B> && HasKind<B> && HasTensors<B> 
 // contract, the compiler's note names it as
 // layer_contract<layer_index<I>, TheLayer<...>::Bound<Shape<...>>> above a
 // sentence that says which member is missing or wrong.
-template <class Index, class B>
-struct layer_contract {
+template <class Index, class B, bool Merge>
+struct contract_checks {
     static constexpr bool shapes = HasShapes<B>;
     static_assert(shapes, "typenet: a layer's Bound must declare input_shape and output_shape as Shape<...>");
     static constexpr bool sizes = HasSizes<B>;
@@ -225,13 +280,21 @@ struct layer_contract {
     static_assert(tensors, "typenet: a layer's Bound must declare tensors, a std::array<TensorInfo, N> (N may be 0)");
     static constexpr bool initialize = HasInitialize<B>;
     static_assert(initialize, "typenet: a layer's Bound must have static void initialize(float* params, Random&)");
-    static constexpr bool forward = HasForward<B>;
-    static_assert(forward, "typenet: a layer's Bound must have template <class Arch> static void forward(const "
-                           "float* params, const float* x, float* y, std::size_t rows, float* scratch)");
-    static constexpr bool backward = HasBackward<B>;
-    static_assert(backward, "typenet: a layer's Bound must have template <class Arch> static void backward(const "
-                            "float* params, const float* x, const float* y, float* dy, float* dx, float* "
-                            "grad_params, std::size_t rows, float* scratch)");
+    static constexpr bool forward = Merge ? HasMergeForward<B> : HasForward<B>;
+    static_assert(forward || Merge, "typenet: a layer's Bound must have template <class Arch> static void "
+                                    "forward(const float* params, const float* x, float* y, std::size_t rows, "
+                                    "float* scratch)");
+    static_assert(forward || !Merge, "typenet: a merge's Bound must have template <class Arch> static void "
+                                     "forward(const float* params, const float* x, const float* skip, float* y, "
+                                     "std::size_t rows, float* scratch)");
+    static constexpr bool backward = Merge ? HasMergeBackward<B> : HasBackward<B>;
+    static_assert(backward || Merge, "typenet: a layer's Bound must have template <class Arch> static void "
+                                     "backward(const float* params, const float* x, const float* y, float* dy, "
+                                     "float* dx, float* grad_params, std::size_t rows, float* scratch)");
+    static_assert(backward || !Merge, "typenet: a merge's Bound must have template <class Arch> static void "
+                                      "backward(const float* params, const float* x, const float* skip, const "
+                                      "float* y, float* dy, float* dx, float* dskip, float* grad_params, "
+                                      "std::size_t rows, float* scratch)");
     static constexpr bool covered = [] {
         if constexpr (sizes && tensors) return tensors_cover(B::tensors, B::parameter_count);
         else return true;
@@ -247,9 +310,26 @@ struct layer_contract {
     static constexpr bool value =
         shapes && sizes && kind && tensors && initialize && forward && backward && covered && trained_first;
 };
+template <class Index, class B>
+struct layer_contract : contract_checks<Index, B, false> {};
+// The same of a merge (Add, Concatenate), whose forward and backward also take the skip.
+template <class Index, class B>
+struct merge_contract : contract_checks<Index, B, true> {};
 
 // A layer type itself (the description in the model's list) has input_check
 // and Bound templates; checked before anything is asked of either.
+// A merge's type: input_check and Bound over its input and its skip.
+template <class Index, class Layer, class In, class Skip>
+struct merge_type_check {
+    static constexpr bool value = requires {
+        { Layer::template input_check<Index, In, Skip>::value } -> std::convertible_to<bool>;
+        typename Layer::template Bound<In, Skip>;
+    };
+    static_assert(value, "typenet: a merge's type must have template <class Index, class In, class Skip> struct "
+                         "input_check (with a bool value) and template <class In, class Skip> struct (or alias) "
+                         "Bound");
+};
+
 template <class Index, class Layer, class In>
 struct layer_type_check {
     static constexpr bool value = requires {

@@ -45,6 +45,17 @@ using part_name = typename part_name_of<P>::type;
 template <class M, std::size_t First, std::size_t Last>
 class Part;
 
+namespace detail {
+// Named in the compiler's note when a merge and the Tag it reads are in different parts.
+template <class Index, class Merge, bool SamePart>
+struct skip_within_part {
+    static constexpr bool value = SamePart;
+    static_assert(value, "typenet: this merge reads a Tag outside its part; a skip connection may not cross the "
+                         "boundary of a named part (a Sequential), since a part runs on its own input alone "
+                         "(part<Decoder>() is given one input): put the Tag and the merges that read it in one part");
+};
+}  // namespace detail
+
 // What runs a model given its parameters: the whole (operator()) or a named
 // part (part<Encoder>(), part<0>()). Model owns its parameters; ModelView
 // runs parameters that live elsewhere (an exported header, a memory map).
@@ -99,6 +110,25 @@ public:
         return bounds;
     }();
 
+private:
+    // The named part that holds a layer, or the run of single layers between
+    // named parts: a skip stays inside one.
+    static constexpr std::size_t region_of_layer(std::size_t layer) {
+        constexpr bool named[] = {SequentialPart<detail::part_name<Parts>>...};
+        std::size_t region = 0;
+        for (std::size_t p = 0; part_bounds[p + 1] <= layer; ++p)
+            if (named[p] || named[p + 1]) ++region;
+        return region;
+    }
+    static_assert([]<std::size_t... I>(std::index_sequence<I...>) {
+        return (detail::skip_within_part<layer_index<I>, type_at<I, typename graph::layer_list>,
+                                         !graph::reads_skip(I) ||
+                                             region_of_layer(graph::skip_of[I]) == region_of_layer(I)>::value &&
+                ...);
+    }(std::make_index_sequence<layer_count>{}));
+
+public:
+
     // Fresh parameters: Glorot-uniform weights and zero biases drawn from seed.
     explicit Model(std::uint64_t seed = 0) : parameters_(parameter_count) {
         Random random(seed);
@@ -133,41 +163,45 @@ private:
     std::span<const float, M::parameter_count> parameters_;
 };
 
-// Activations (and their gradients) for up to Capacity rows: one allocation
-// each, made here, never again.
+// Activations and their gradients for up to Capacity rows, as training
+// needs them (graph.hpp: every value kept, the gradients planned by their
+// lifetimes): one allocation each, made here, never again.
 template <class M, std::size_t Capacity>
 class Workspace {
     static_assert(Capacity > 0, "typenet: a workspace needs a capacity of at least one row");
     using graph = typename M::graph;
+    static constexpr auto& activation_plan = graph::training_plan;
+    static constexpr auto& gradient_plan = graph::gradient_plan;
 
 public:
     using model_type = M;
     static constexpr std::size_t capacity = Capacity;
+    // What it holds, in floats: compile-time constants.
+    static constexpr std::size_t activation_floats = activation_plan.floats(Capacity);
+    static constexpr std::size_t gradient_floats = gradient_plan.floats(Capacity);
 
-    Workspace() {
-        std::array<std::size_t, graph::buffer_count> buffer_sizes{};
-        for (std::size_t i = 0; i <= graph::layer_count; ++i)
-            buffer_sizes[graph::buffer_of[i]] = align_up(Capacity * graph::activation_sizes[i]);
-        std::array<std::size_t, graph::buffer_count> buffer_offsets{};
-        std::size_t total = 0;
-        for (std::size_t b = 0; b < graph::buffer_count; ++b) {
-            buffer_offsets[b] = total;
-            total += buffer_sizes[b];
-        }
-        activations_ = AlignedFloats(total);
-        scratch_ = AlignedFloats(graph::scratch_floats);
-        gradients_ = AlignedFloats(total);
+    Workspace()
+        : activations_(activation_floats), gradients_(gradient_floats), scratch_(graph::scratch_floats) {
         for (std::size_t i = 0; i <= graph::layer_count; ++i) {
-            activation_[i] = activations_.data() + buffer_offsets[graph::buffer_of[i]];
-            gradient_[i] = gradients_.data() + buffer_offsets[graph::buffer_of[i]];
+            const std::size_t v = graph::value_of[i];
+            activation_[i] = activations_.data() + activation_plan.offset(activation_plan.buffer_of[v], Capacity);
+            gradient_[i] = gradients_.data() + gradient_plan.offset(gradient_plan.buffer_of[v], Capacity);
         }
+        for (std::size_t m = 0; m < graph::layer_count; ++m)
+            if (graph::reads_skip(m))
+                skip_gradient_[m] = gradients_.data() +
+                                    gradient_plan.offset(gradient_plan.buffer_of[graph::skip_gradient_entry(m)], Capacity);
     }
     Workspace(const Workspace&) = delete;
     Workspace& operator=(const Workspace&) = delete;
 
     // Activation i is the input of layer i; activation(layer_count) is the model's output.
     float* activation(std::size_t i) { return activation_[i]; }
+    // dLoss/d(activation i), in a backward pass; gradients of values not
+    // alive at once share memory, so only the one backward is at holds.
     float* gradient(std::size_t i) { return gradient_[i]; }
+    // Where merge m writes the gradient of the activation it reads beside its input.
+    float* skip_gradient(std::size_t m) { return skip_gradient_[m]; }
     float* scratch() { return scratch_.data(); }
     std::size_t bytes() const { return (activations_.size() + gradients_.size() + scratch_.size()) * sizeof(float); }
 
@@ -175,34 +209,55 @@ private:
     AlignedFloats activations_, gradients_, scratch_;
     std::array<float*, graph::layer_count + 1> activation_{};
     std::array<float*, graph::layer_count + 1> gradient_{};
+    std::array<float*, graph::layer_count> skip_gradient_{};
 };
 
-// Activations for up to Capacity rows inside the object itself, for inference
-// with no heap at all (declare it static, or on a large enough stack).
+// Activations for up to Capacity rows, planned for inference: a value no
+// later layer reads gives its memory to a later one (graph.hpp).
 template <class M, std::size_t Capacity>
-class InlineWorkspace {
+class InferenceWorkspace {
     static_assert(Capacity > 0, "typenet: a workspace needs a capacity of at least one row");
     using graph = typename M::graph;
-
-    static constexpr auto offsets = [] {
-        std::array<std::size_t, graph::layer_count + 2> at{};  // at[i]: activation i; at[n + 1]: scratch
-        std::array<std::size_t, graph::buffer_count + 1> buffer{};
-        for (std::size_t i = 0; i <= graph::layer_count; ++i)
-            buffer[graph::buffer_of[i] + 1] = align_up(Capacity * graph::activation_sizes[i]);
-        for (std::size_t b = 0; b < graph::buffer_count; ++b) buffer[b + 1] += buffer[b];
-        for (std::size_t i = 0; i <= graph::layer_count; ++i) at[i] = buffer[graph::buffer_of[i]];
-        at[graph::layer_count + 1] = buffer[graph::buffer_count];
-        return at;
-    }();
+    static constexpr auto& plan = graph::inference_plan;
 
 public:
     using model_type = M;
     static constexpr std::size_t capacity = Capacity;
-    float* activation(std::size_t i) { return floats_.data() + offsets[i]; }
-    float* scratch() { return floats_.data() + offsets[graph::layer_count + 1]; }
+    static constexpr std::size_t activation_floats = plan.floats(Capacity);
+
+    InferenceWorkspace() : floats_(activation_floats + graph::scratch_floats) {}
+    InferenceWorkspace(const InferenceWorkspace&) = delete;
+    InferenceWorkspace& operator=(const InferenceWorkspace&) = delete;
+
+    float* activation(std::size_t i) {
+        return floats_.data() + plan.offset(plan.buffer_of[graph::value_of[i]], Capacity);
+    }
+    float* scratch() { return floats_.data() + activation_floats; }
+    std::size_t bytes() const { return floats_.size() * sizeof(float); }
 
 private:
-    alignas(alignment_bytes) std::array<float, offsets[graph::layer_count + 1] + graph::scratch_floats> floats_{};
+    AlignedFloats floats_;
+};
+
+// The same inside the object itself, for inference with no heap at all
+// (declare it static, or on a large enough stack).
+template <class M, std::size_t Capacity>
+class InlineWorkspace {
+    static_assert(Capacity > 0, "typenet: a workspace needs a capacity of at least one row");
+    using graph = typename M::graph;
+    static constexpr auto& plan = graph::inference_plan;
+
+public:
+    using model_type = M;
+    static constexpr std::size_t capacity = Capacity;
+    static constexpr std::size_t activation_floats = plan.floats(Capacity);
+    float* activation(std::size_t i) {
+        return floats_.data() + plan.offset(plan.buffer_of[graph::value_of[i]], Capacity);
+    }
+    float* scratch() { return floats_.data() + activation_floats; }
+
+private:
+    alignas(alignment_bytes) std::array<float, activation_floats + graph::scratch_floats> floats_{};
 };
 
 // Where a forward pass keeps its activations: Workspace or InlineWorkspace.
@@ -236,7 +291,7 @@ public:
         // a tenth of a dense inference), unless the part has no work (its output
         // is its input) or would overwrite it (the input is one of this
         // workspace's later activations, or its scratch).
-        bool in_place = graph::buffer_of[Last] != graph::buffer_of[First];
+        bool in_place = graph::value_of[Last] != graph::value_of[First];
         const auto overlaps_input = [&](const float* first_written, std::size_t count) {
             const auto address = [](const float* p) { return reinterpret_cast<std::uintptr_t>(p); };
             return address(inputs.data()) < address(first_written + count) &&
@@ -244,8 +299,7 @@ public:
         };
         if (overlaps_input(workspace.scratch(), graph::scratch_floats)) in_place = false;
         for (std::size_t i = First + 1; i <= Last; ++i)
-            if (graph::buffer_of[i] != graph::buffer_of[First] &&
-                overlaps_input(workspace.activation(i), rows * graph::activation_sizes[i]))
+            if (graph::value_of[i] == i && overlaps_input(workspace.activation(i), rows * graph::activation_sizes[i]))
                 in_place = false;
         float* first = workspace.activation(First);
         if (!in_place && inputs.data() != first) std::memmove(first, inputs.data(), inputs.size_bytes());
@@ -253,20 +307,36 @@ public:
         return {workspace.activation(Last), rows * output_shape::size};
     }
 
-    // Layers From..To-1 on rows of input; those that read the input's buffer
-    // (through views) read input instead, wherever it is.
+    // Layers From..To-1 on rows of input; those that read the input's value
+    // (through views, or as a merge's skip) read input instead, wherever it is.
     template <std::size_t From, std::size_t To, class Arch, class W>
     static void forward(const float* parameters, W& workspace, const float* input, std::size_t rows) {
+        const auto read = [&](std::size_t i) -> const float* {
+            return graph::value_of[i] == graph::value_of[From] ? input : workspace.activation(i);
+        };
         [&]<std::size_t... I>(std::index_sequence<I...>) {
-            (graph::template bound<From + I>::template forward<Arch>(
-                 parameters + graph::parameter_offsets[From + I],
-                 graph::buffer_of[From + I] == graph::buffer_of[From] ? input : workspace.activation(From + I),
-                 workspace.activation(From + I + 1), rows, workspace.scratch()),
+            (forward_layer<From + I, Arch>(parameters + graph::parameter_offsets[From + I], read,
+                                           workspace.activation(From + I + 1), rows, workspace.scratch()),
              ...);
         }(std::make_index_sequence<To - From>{});
     }
 
 private:
+    template <std::size_t I, class Arch, class Read>
+    static void forward_layer(const float* parameters, const Read& read, float* y, std::size_t rows, float* scratch) {
+        using B = typename graph::template bound<I>;
+        if constexpr (graph::reads_skip(I))
+            B::template forward<Arch>(parameters, read(I), read(graph::skip_of[I]), y, rows, scratch);
+        else
+            B::template forward<Arch>(parameters, read(I), y, rows, scratch);
+    }
+    // A part runs on its input alone: no merge in it reads an activation before it.
+    static_assert([] {
+        for (std::size_t i = First; i < Last; ++i)
+            if (graph::reads_skip(i) && graph::skip_of[i] < First) return false;
+        return true;
+    }(), "typenet: a part of a model cannot begin between a Tag and a merge that reads it");
+
     const float* parameters_;
 };
 

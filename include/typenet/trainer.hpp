@@ -25,6 +25,7 @@
 #include <string>
 #include <thread>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -554,7 +555,10 @@ private:
     template <std::size_t I, class Arch>
     void forward_layer(Share& share, const float* parameters, const float* x, float* y, std::int64_t step) {
         using B = typename loss_input::template bound<I>;
-        if constexpr (HasTrainingPhase<B>)
+        if constexpr (graph::reads_skip(I))
+            B::template forward<Arch>(parameters, x, share.workspace.activation(graph::skip_of[I]), y, share.rows,
+                                      share.workspace.scratch());
+        else if constexpr (HasTrainingPhase<B>)
             B::template train_forward<Arch>(parameters, x, y, share.rows, share.workspace.scratch(),
                                             pass_of<I>(share, step));
         else
@@ -604,12 +608,20 @@ private:
     template <std::size_t I, Phase P, class Arch, class B>
     void backward_layer(Share& share, const float* parameters, std::size_t rows, bool input_gradient,
                         std::int64_t step) {
-        if constexpr (!B::is_view) {
-            auto& workspace = share.workspace;
+        auto& workspace = share.workspace;
+        if constexpr (graph::is_tag[I]) {
+            if (graph::needs_input_gradient(I, input_gradient)) add_skip_gradients<I, Arch>(workspace, rows);
+        } else if constexpr (!B::is_view) {
             float* dx = graph::needs_input_gradient(I, input_gradient) ? workspace.gradient(I) : nullptr;
             const float* params = parameters + graph::parameter_offsets[I];
             float* grad = share.gradients.data() + graph::parameter_offsets[I];
-            if constexpr (P == Phase::training && HasTrainingPhase<B>)
+            if constexpr (graph::reads_skip(I)) {
+                constexpr std::size_t skip = graph::skip_of[I];
+                float* dskip = graph::needs_input_gradient(skip, input_gradient) ? workspace.skip_gradient(I) : nullptr;
+                B::template backward<Arch>(params, workspace.activation(I), workspace.activation(skip),
+                                           workspace.activation(I + 1), workspace.gradient(I + 1), dx, dskip, grad,
+                                           rows, workspace.scratch());
+            } else if constexpr (P == Phase::training && HasTrainingPhase<B>)
                 B::template train_backward<Arch>(params, workspace.activation(I), workspace.activation(I + 1),
                                                  workspace.gradient(I + 1), dx, grad, rows, workspace.scratch(),
                                                  pass_of<I>(share, step));
@@ -617,6 +629,24 @@ private:
                 B::template backward<Arch>(params, workspace.activation(I), workspace.activation(I + 1),
                                            workspace.gradient(I + 1), dx, grad, rows, workspace.scratch());
         }
+    }
+
+    // At Tag T in backward: the gradients its merges sent to the activation it
+    // names, added into that activation's gradient in the merges' order.
+    template <std::size_t T, class Arch>
+    static void add_skip_gradients(Workspace<M, Capacity>& workspace, std::size_t rows) {
+        constexpr auto readers = [] {
+            std::array<std::size_t, graph::layer_count> merges{};
+            std::size_t count = 0;
+            for (std::size_t m = 0; m < graph::layer_count; ++m)
+                if (graph::skip_of[m] == T) merges[count++] = m;
+            return std::pair{merges, count};
+        }();
+        std::array<const float*, readers.second + 1> sources{};
+        sources[0] = workspace.gradient(T);
+        for (std::size_t r = 0; r < readers.second; ++r) sources[r + 1] = workspace.skip_gradient(readers.first[r]);
+        kernels::sum_in_order<Arch>(workspace.gradient(T), sources.data(), sources.size(),
+                                    rows * graph::activation_sizes[T]);
     }
 
     template <class Target>
