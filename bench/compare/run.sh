@@ -2,10 +2,11 @@
 # Side by side: trains the notebook's two models, the classification
 # tutorial's classifier, the Keras blog's deep convolutional autoencoder and
 # the convolutional classifier with batch normalization and dropout (PyTorch
-# takes minutes an epoch on either) with typenet's samples and with the
-# Keras-equivalent PyTorch scripts on this machine, then prints the median
-# epoch time of each, their ratio and the final val_loss (the classifiers:
-# test accuracy) of each.
+# takes minutes an epoch on either) and a small U-Net denoiser (the
+# notebook denoiser's recipe, with skip connections by concatenation) with
+# typenet's samples and with the Keras-equivalent PyTorch scripts on this
+# machine, then prints the median epoch time of each, their ratio and the
+# final val_loss (the classifiers: test accuracy) of each.
 #   bash bench/compare/run.sh [epochs] [threads]     (defaults: 10 and 2)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -18,7 +19,7 @@ dpkg-query -W -f='${Status}' python3-torch 2>/dev/null | grep -q "install ok ins
 }
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release > /dev/null
 cmake --build build -j2 --target dense_autoencoder denoising_autoencoder fashion_classifier conv_autoencoder \
-  fashion_cnn
+  fashion_cnn unet_denoiser
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 ./build/samples/dense_autoencoder --epochs "$epochs" --threads "$threads" --out "$out/dense"
@@ -26,6 +27,7 @@ trap 'rm -rf "$out"' EXIT
 ./build/samples/fashion_classifier --epochs "$epochs" --threads "$threads" --out "$out/classifier"
 ./build/samples/conv_autoencoder --epochs "$epochs" --threads "$threads" --out "$out/conv"
 ./build/samples/fashion_cnn --epochs "$epochs" --threads "$threads" --out "$out/cnn"
+./build/samples/unet_denoiser --epochs "$epochs" --threads "$threads" --out "$out/unet"
 /usr/bin/python3 bench/compare/pytorch_autoencoders.py --model both --epochs "$epochs" --threads "$threads" \
   --json "$out/pytorch.json"
 /usr/bin/python3 bench/compare/pytorch_classifier.py --epochs "$epochs" --threads "$threads" \
@@ -34,6 +36,8 @@ trap 'rm -rf "$out"' EXIT
   --json "$out/pytorch-conv.json"
 /usr/bin/python3 bench/compare/pytorch_fashion_cnn.py --epochs "$epochs" --threads "$threads" \
   --json "$out/pytorch-cnn.json"
+/usr/bin/python3 bench/compare/pytorch_unet_denoiser.py --epochs "$epochs" --threads "$threads" \
+  --json "$out/pytorch-unet.json"
 /usr/bin/python3 - "$out" <<'PY'
 import csv, json, statistics, sys
 out = sys.argv[1]
@@ -41,12 +45,14 @@ torch = json.load(open(f"{out}/pytorch.json"))["models"]
 torch.update(json.load(open(f"{out}/pytorch-classifier.json"))["models"])
 torch.update(json.load(open(f"{out}/pytorch-conv.json"))["models"])
 torch.update(json.load(open(f"{out}/pytorch-cnn.json"))["models"])
+torch.update(json.load(open(f"{out}/pytorch-unet.json"))["models"])
 print(f"\n{'model':<10} {'typenet s/epoch':>16} {'PyTorch s/epoch':>16} {'speed-up':>9}  {'measure':<13} {'typenet':>8} {'PyTorch':>8}")
 # The classifiers are validated on the test set, so their val_accuracy is the test accuracy.
 for name, column, measure, digits in (("dense", "val_loss", "val_loss", 5), ("denoise", "val_loss", "val_loss", 5),
                                       ("classifier", "val_accuracy", "test_accuracy", 4),
                                       ("conv", "val_loss", "val_loss", 5),
-                                      ("cnn", "val_accuracy", "test_accuracy", 4)):
+                                      ("cnn", "val_accuracy", "test_accuracy", 4),
+                                      ("unet", "val_loss", "val_loss", 5)):
     rows = list(csv.DictReader(open(f"{out}/{name}/history.csv")))
     ours = statistics.median(float(r["seconds"]) for r in rows)
     theirs = statistics.median(e["seconds"] for e in torch[name]["epochs"])
