@@ -175,6 +175,7 @@ void register_model_benchmarks() {
     register_model<notebook::DenseAutoencoder>("dense_autoencoder");
     register_model<notebook::DenoisingAutoencoder>("denoising_autoencoder");
     register_model<notebook::ConvAutoencoder>("conv_autoencoder");
+    register_model<notebook::UNetDenoiser>("unet_denoiser");
     register_classifier<notebook::FashionCnn>("fashion_cnn");
     register_classifier<CnnWithoutBatchStatistics>("fashion_cnn_without_batch_statistics");
     benchmark::RegisterBenchmark("workers/hand_over/threads:2", hand_over)->UseRealTime();

@@ -13,6 +13,7 @@
 
 #include "notebook_models.hpp"
 #include "support/gradient_check.hpp"
+#include "support/training_gradients.hpp"
 #include "typenet/io/architecture.hpp"
 #include "typenet/io/model_file.hpp"
 #include "typenet/typenet.hpp"
@@ -213,4 +214,33 @@ TEST(Graph, InferenceFormFoldsOnlyWhatNoSkipReads) {
     const auto ya = model(a, x);
     const auto yb = form(b, x);
     for (std::size_t i = 0; i < ya.size(); ++i) EXPECT_NEAR(ya[i], yb[i], 1e-5f) << i;
+}
+
+// Training through skips with batch statistics and dropout on two threads:
+// the stages cut at the normalizations, and a skip open across them.
+TEST(Graph, TrainingGradientsThroughSkipsOnTwoThreads) {
+    struct Blocks : tn::Sequential<tn::Conv2D<4, 3, 1, tn::Same, tn::Tanh>, tn::Tag<"in">,
+                                   tn::Conv2D<4, 3, 1, tn::Same, tn::Linear, tn::NoBias>, tn::BatchNormalization<>,
+                                   tn::Activation<tn::Tanh>, tn::Dropout<"0.25">, tn::Add<"in">, tn::Tag<"r">,
+                                   tn::Conv2D<3, 3, 2, tn::Same, tn::Tanh>, tn::Conv2DTranspose<2, 3, 2, tn::Same, tn::Tanh>,
+                                   tn::Concatenate<"r">, tn::Flatten, tn::Dense<3>> {};
+    using M = tn::Model<tn::Input<6, 6, 1>, Blocks>;
+    M model(4);
+    tn::Trainer<M, tn::SGD, tn::MSE, 6> trainer(model, {}, 2);
+    trainer.set_seed(2);
+    const auto x = random_floats(6 * 36, 3);
+    const auto y = random_floats(6 * 3, 4);
+    tn::testing::expect_training_gradients_match(trainer, std::span<const float>(x), std::span<const float>(y), 6);
+}
+
+// An exported header's parameters run through ModelView as the model runs.
+TEST(Graph, ModelViewRunsAGraph) {
+    SmallUNet model(2);
+    const auto x = random_floats(2 * 36, 8);
+    tn::InferenceWorkspace<SmallUNet, 2> a, b;
+    const auto expected = model(a, x);
+    const tn::ModelView<SmallUNet> view(std::span<const float, SmallUNet::parameter_count>(model.parameters().data(),
+                                                                                         SmallUNet::parameter_count));
+    const auto y = view(b, x);
+    EXPECT_TRUE(std::equal(expected.begin(), expected.end(), y.begin(), y.end()));
 }

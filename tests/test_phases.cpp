@@ -16,6 +16,7 @@
 #include "typenet/testing/test_layer.hpp"
 #include "typenet/typenet.hpp"
 #include "support/run_program.hpp"
+#include "support/training_gradients.hpp"
 
 namespace tn = typenet;
 
@@ -195,30 +196,12 @@ TEST(Dropout, DropsTheRateAndScalesTheRest) {
 }
 
 // The training phase of a whole model on two threads, against central
-// differences of the loss it computes: every stage, both exchanges of
-// statistics and the masks (the same for each call, as the step count does
-// not move without an update). A seeded subset of the trained parameters.
+// differences of the loss it computes (support/training_gradients.hpp).
 TEST(Phases, TrainingGradientsOfAWholeModelOnTwoThreads) {
     Net model(9);
     tn::Trainer<Net, tn::SGD, Loss, batch> trainer(model, {}, 2);
     trainer.set_seed(3);
     const Batch b = batch_of(batch, 4);
-    const std::span<const std::int32_t> labels(b.labels);
-    auto loss = [&] { return trainer.compute_gradients(std::span<const float>(b.images), labels); };
-    loss();
-    const std::vector<float> analytic(trainer.gradients().begin(), trainer.gradients().end());
-    tn::Random pick(5);
-    std::size_t checked = 0, kinks = 0;
-    for (const auto& tensor : tn::io::model_tensors<Net>) {
-        if (tensor.info.role != tn::TensorRole::trained) continue;
-        for (std::size_t k = 0; k < std::min<std::size_t>(tensor.info.size(), 40); ++k) {
-            const std::size_t at = tensor.parameter_offset + pick.below(tensor.info.size());
-            const auto result = tn::testing::compare_derivative(loss, model.parameters()[at], analytic[at]);
-            ++checked;
-            if (result.kink) ++kinks;
-            else EXPECT_TRUE(result.agree) << "layer " << tensor.layer << " " << tensor.info.name << " at " << at
-                                           << ": analytic " << analytic[at] << ", numeric " << result.numeric;
-        }
-    }
-    EXPECT_LE(kinks * 20, checked);
+    tn::testing::expect_training_gradients_match(trainer, std::span<const float>(b.images),
+                                                 std::span<const std::int32_t>(b.labels), 5);
 }
