@@ -1,6 +1,7 @@
-// PyTorch interop: the notebook's models, a network with batch
-// normalization and dropout, and two whose Dense takes a flattened image of
-// many channels (or gives one to a Reshape), load the weights PyTorch saved
+// PyTorch interop: the notebook's models, a U-Net whose skips concatenate
+// channels, a network with batch normalization and dropout, and two whose
+// Dense takes a flattened image of many channels (or gives one to a
+// Reshape), load the weights PyTorch saved
 // (tests/pytorch/fixtures, made by tests/pytorch/make_fixtures.py) and then
 // compute what PyTorch computed; what typenet writes reads back bit for bit
 // and has the names and shapes of PyTorch's state_dict(); and every way a
@@ -505,6 +506,36 @@ void expect_round_trip(const std::string& model_name) {
 TEST(Safetensors, RoundTripIsBitExact) {
     expect_round_trip<Dense>("dense");
     expect_round_trip<Denoising>("denoise");
+}
+
+// make_fixtures.py's U-Net is bench/compare/pytorch_unet_denoiser.py's: its
+// skips concatenate the chain's channels, then the tagged activation's, into
+// the second ConvTranspose2d (64 in, 16 out) and the last Conv2d (32 in).
+using UNet = notebook::UNetDenoiser;
+
+TEST(Safetensors, UNetDenoiserComputesWhatPyTorchComputes) { expect_pytorch_parity<UNet>("unet"); }
+
+TEST(Safetensors, UNetDenoiserRoundTripIsBitExact) { expect_round_trip<UNet>("unet"); }
+
+// make_fixtures.py --check-unet: PyTorch's UNetDenoiser takes typenet's file with strict=True.
+TEST(Safetensors, UNetDenoiserRoundTripsThroughPyTorch) { expect_pytorch_round_trip<UNet>("unet", {"--check-unet"}); }
+
+// The six convolutions of the one part "layers" in list order, as PyTorch's
+// nn.ModuleList numbers them; a ConvTranspose2d's weight is (in, out, kh, kw).
+TEST(Safetensors, UNetDenoiserHasTheNamesAndShapesOfPyTorchsStateDict) {
+    const std::vector<Expected> expected{{"layers.0.weight", {16, 1, 3, 3}},  {"layers.0.bias", {16}},
+                                         {"layers.1.weight", {32, 16, 3, 3}}, {"layers.1.bias", {32}},
+                                         {"layers.2.weight", {32, 32, 3, 3}}, {"layers.2.bias", {32}},
+                                         {"layers.3.weight", {32, 32, 3, 3}}, {"layers.3.bias", {32}},
+                                         {"layers.4.weight", {64, 16, 3, 3}}, {"layers.4.bias", {16}},
+                                         {"layers.5.weight", {1, 32, 3, 3}},  {"layers.5.bias", {1}}};
+    expect_names_and_shapes<UNet>(expected);
+    const io::FloatTensors pytorch = io::load_safetensors_floats(fixtures / "unet.safetensors");
+    EXPECT_EQ(pytorch.size(), expected.size()) << "PyTorch's state_dict() holds these tensors alone";
+    for (const Expected& tensor : expected) {
+        ASSERT_TRUE(pytorch.contains(tensor.name)) << tensor.name;
+        EXPECT_EQ(pytorch.at(tensor.name).shape, tensor.shape) << tensor.name;
+    }
 }
 
 std::vector<std::string> names_of(const std::vector<io::TorchTensor>& tensors) {

@@ -6,8 +6,9 @@ saved as safetensors files, and what they compute on four images; a small
 convolutional network with batch normalization and dropout, its running
 statistics learnt in training mode, and what it computes in eval() mode; two small networks with a Linear after
 nn.Flatten of a many-channel image, or before nn.Unflatten to one;
-and for tests/test_user_layer.cpp, the same for its Net, whose layer Scale is
-the user's own (tests/support/scale_layer.hpp).
+the U-Net denoiser of bench/compare/pytorch_unet_denoiser.py, whose skips
+concatenate channels before a ConvTranspose2d and a Conv2d; and for
+tests/test_user_layer.cpp, the same for its Net, whose layer Scale is the user's own (tests/support/scale_layer.hpp).
 
 Debian 12 packages no `safetensors` for Python, so the files are read and
 written here with `json` and `struct` alone. Run with Debian's interpreter
@@ -18,6 +19,7 @@ written here with `json` and `struct` alone. Run with Debian's interpreter
     /usr/bin/python3 tests/pytorch/make_fixtures.py --check-user-layer DIR
     /usr/bin/python3 tests/pytorch/make_fixtures.py --check-batchnorm DIR
     /usr/bin/python3 tests/pytorch/make_fixtures.py --check-image-net flatten|unflatten DIR
+    /usr/bin/python3 tests/pytorch/make_fixtures.py --check-unet DIR
 
 --check reads the files test_safetensors writes when TYPENET_SAFETENSORS_EXPORT
 names a folder: typenet's own weights for each model (<model>.safetensors),
@@ -29,7 +31,8 @@ fixture images (<model>_outputs.safetensors), compared with PyTorch's.
 batchnorm_outputs.safetensors); ctest runs it too. --check-image-net does it
 for the networks whose Linear takes a flattened image or gives one to
 nn.Unflatten (flatten.safetensors, flatten_outputs.safetensors, ...); ctest
-runs it too.
+runs it too. --check-unet does it for the U-Net (unet.safetensors,
+unet_outputs.safetensors); ctest runs it too.
 Without torch or numpy the script exits with 77, which that test takes as
 "skip".
 """
@@ -53,6 +56,7 @@ sys.dont_write_bytecode = True  # no __pycache__ left in bench/compare
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench" / "compare"))
 import pytorch_autoencoders as reference  # noqa: E402  (the models, as the benchmark trains them)
 import pytorch_conv_autoencoder  # noqa: E402
+import pytorch_unet_denoiser  # noqa: E402
 from pytorch_fashion_cnn import BATCH_NORM  # noqa: E402  (Keras's momentum and epsilon)
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -64,6 +68,7 @@ USER_LAYER_ROWS = 5
 BATCHNORM_IMAGES = 4
 BATCHNORM_SIZE = 10  # the images' height and width
 BATCHNORM_TRAINING_BATCHES = 300  # enough for momentum 0.01 to move the statistics most of the way
+UNET_SEED = SEED + 11  # the U-Net's weights; its images are drawn from UNET_SEED + 1
 
 # The benchmark builds each model as one nn.Sequential; typenet's models have
 # an encoder and a decoder. Here: how many of the Sequential's modules are the encoder's.
@@ -112,15 +117,21 @@ class Autoencoder(nn.Module):
         return self.decoder(self.encoder(x))
 
 
-def seeded_model(name, seed):
+def seeded(build, seed):
+    """build() with the benchmark's Glorot-uniform weights and biases uniform in
+    [-BIAS_LIMIT, BIAS_LIMIT), all drawn from `seed`, in eval() mode."""
     torch.manual_seed(seed)
-    model = Autoencoder(name)
+    model = build()
     reference.initialize_like_keras(model)
     with torch.no_grad():
         for module_name, parameter in model.named_parameters():
             if module_name.endswith(".bias"):
                 parameter.uniform_(-BIAS_LIMIT, BIAS_LIMIT)
     return model.eval()
+
+
+def seeded_model(name, seed):
+    return seeded(lambda: Autoencoder(name), seed)
 
 
 def torch_input(name, images):
@@ -269,6 +280,12 @@ def image_net_inputs(name):
     return channels_last(torch.rand(IMAGE_COUNT, *shape, generator=torch.Generator().manual_seed(seed + 1)))
 
 
+def unet_inputs():
+    """Images (4, 28, 28, 1), uniform in [0, 1), in typenet's layout."""
+    images = torch.rand(IMAGE_COUNT, 1, 28, 28, generator=torch.Generator().manual_seed(UNET_SEED + 1))
+    return channels_last(images)
+
+
 # The dtypes of the tensors these files hold (int64: BatchNorm2d's
 # num_batches_tracked), as safetensors and numpy name them.
 DTYPES = {torch.float32: ("F32", "<f4"), torch.int64: ("I64", "<i8")}
@@ -339,6 +356,8 @@ def make_fixtures():
     for name in IMAGE_NETS:
         make_net_fixtures(name, seeded_image_net(name), image_net_inputs(name), run_on_images,
                           "uniform in [0, 1), (n, h, w, c); outputs in typenet's (channels-last) layout")
+    make_net_fixtures("unet", seeded(pytorch_unet_denoiser.UNetDenoiser, UNET_SEED), unet_inputs(), run_on_images,
+                      "uniform in [0, 1), (n, 28, 28, 1); outputs in typenet's (channels-last) layout")
 
 
 def make_net_fixtures(name, model, inputs, run_net, about_inputs):
@@ -399,6 +418,8 @@ def main():
                         help="compare the batch-normalized network test_safetensors exported to DIR instead")
     parser.add_argument("--check-image-net", nargs=2, metavar=("NAME", "DIR"),
                         help=f"compare the network NAME ({', '.join(IMAGE_NETS)}) test_safetensors exported to DIR")
+    parser.add_argument("--check-unet", type=Path, metavar="DIR",
+                        help="compare the U-Net denoiser test_safetensors exported to DIR instead")
     arguments = parser.parse_args()
     if arguments.check:
         check(arguments.check)
@@ -409,6 +430,8 @@ def main():
     elif arguments.check_image_net:
         name, folder = arguments.check_image_net
         check_net(Path(folder), name, IMAGE_NETS[name][0]().eval(), run_on_images)
+    elif arguments.check_unet:
+        check_net(arguments.check_unet, "unet", pytorch_unet_denoiser.UNetDenoiser().eval(), run_on_images)
     else:
         make_fixtures()
 
