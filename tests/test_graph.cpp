@@ -96,9 +96,16 @@ TEST(Graph, BuffersArePlannedFromLifetimes) {
     static_assert(chain::gradient_plan.buffer_count == 2);
     static_assert(chain::inference_plan.buffer_count == 2);
     static_assert(chain::training_plan.floats_per_row() == chain::value_floats);
+    static_assert(chain::value_floats == 19208 && chain::inference_plan.floats_per_row() == 15680 &&
+                  chain::gradient_plan.floats_per_row() == 15680);
+    using dense = notebook::DenseAutoencoder::graph;
+    static_assert(dense::value_floats == 1632 && dense::inference_plan.floats_per_row() == 848 &&
+                  dense::gradient_plan.floats_per_row() == 848);
+    // The U-Net keeps a (28x28x16) and b (14x14x32) open: four buffers each way.
     using unet = notebook::UNetDenoiser::graph;
-    static_assert(unet::inference_plan.floats_per_row() < unet::value_floats);
-    static_assert(unet::gradient_plan.floats_per_row() < unet::value_floats);
+    static_assert(unet::value_floats == 78400 && unet::inference_plan.floats_per_row() == 56448 &&
+                  unet::inference_plan.buffer_count == 4);
+    static_assert(unet::gradient_plan.floats_per_row() == 56448 && unet::gradient_plan.buffer_count == 4);
 
     const auto check = []<class M>(std::type_identity<M>) {
         constexpr std::size_t rows = 3;

@@ -186,6 +186,16 @@ def inference_microseconds(model, inputs):
     return statistics.median(per_run)
 
 
+def denoising_data(x_train, x_test, seed):
+    """The denoising task's images with a channel axis: noise drawn once from
+    the seed, for the training set and then the test set; the targets clean.
+    Returns (train_noisy, train, test_noisy, test)."""
+    noise_rng = np.random.default_rng(seed)
+    train_noisy = torch.from_numpy(add_noise(x_train, noise_rng)).unsqueeze(1)
+    test_noisy = torch.from_numpy(add_noise(x_test, noise_rng)).unsqueeze(1)
+    return train_noisy, torch.from_numpy(x_train).unsqueeze(1), test_noisy, torch.from_numpy(x_test).unsqueeze(1)
+
+
 def run(name, build_model, train_inputs, train_targets, test_inputs, test_targets, epochs, seed):
     # Each model gets its own seeded generators, so its results do not depend
     # on whether the other model ran first.
@@ -241,10 +251,7 @@ def main():
         results["models"]["dense"] = run("dense", dense_autoencoder, train, train, test, test,
                                          arguments.epochs, arguments.seed)
     if arguments.model in ("denoise", "both"):
-        noise_rng = np.random.default_rng(arguments.seed)
-        train_noisy = torch.from_numpy(add_noise(x_train, noise_rng)).unsqueeze(1)
-        test_noisy = torch.from_numpy(add_noise(x_test, noise_rng)).unsqueeze(1)
-        train, test = torch.from_numpy(x_train).unsqueeze(1), torch.from_numpy(x_test).unsqueeze(1)
+        train_noisy, train, test_noisy, test = denoising_data(x_train, x_test, arguments.seed)
         results["models"]["denoise"] = run("denoise", denoising_autoencoder, train_noisy, train, test_noisy, test,
                                            arguments.epochs, arguments.seed)
 

@@ -28,12 +28,11 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from pytorch_autoencoders import (BATCH_SIZE, Conv2dSame, ConvTranspose2dSame, add_noise,  # noqa: E402
+from pytorch_autoencoders import (BATCH_SIZE, Conv2dSame, ConvTranspose2dSame, denoising_data,  # noqa: E402
                                   read_idx_images, run)
 
 
@@ -71,11 +70,7 @@ def main():
     torch.set_num_threads(arguments.threads)
     x_train = read_idx_images(arguments.data / "train-images-idx3-ubyte.gz")
     x_test = read_idx_images(arguments.data / "t10k-images-idx3-ubyte.gz")
-    # The same draws, in the same order, as pytorch_autoencoders.py --model denoise.
-    noise_rng = np.random.default_rng(arguments.seed)
-    train_noisy = torch.from_numpy(add_noise(x_train, noise_rng)).unsqueeze(1)
-    test_noisy = torch.from_numpy(add_noise(x_test, noise_rng)).unsqueeze(1)
-    train, test = torch.from_numpy(x_train).unsqueeze(1), torch.from_numpy(x_test).unsqueeze(1)
+    train_noisy, train, test_noisy, test = denoising_data(x_train, x_test, arguments.seed)
 
     result = run("unet", UNetDenoiser, train_noisy, train, test_noisy, test, arguments.epochs, arguments.seed)
     print(f"median epoch seconds: {result['median_epoch_seconds']:.2f}")

@@ -11,8 +11,9 @@
 
 namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
-// A value's floats a row, and when it is written and last read; a value that
-// is not planned (a view of another, a gradient no one writes) has size 0.
+// A value's floats a row, and when it is written and last read; an entry
+// that is not planned (a view of another value, the skip gradient of a layer
+// that is no merge) has size 0.
 struct Lifetime {
     std::size_t first = 0, last = 0, size = 0;
 };
@@ -40,19 +41,25 @@ struct BufferPlan {
 };
 
 // In order of first use, a value takes the free buffer nearest above its
-// size, else the largest free one (grown to fit), else a new one.
+// size, else the largest free one (grown to fit), else a new one. Times run
+// from 0 to at most N + 1, so the order is a counting sort: this runs in the
+// compiler for every model, and a model has hundreds of values.
 template <std::size_t N>
 constexpr BufferPlan<N> plan_buffers(const std::array<Lifetime, N>& values) {
     BufferPlan<N> plan;
+    std::array<std::size_t, N + 3> starts{};  // starts[t + 1]: values first used at t; then prefix sums
+    for (const Lifetime& value : values)
+        if (value.size > 0) ++starts[value.first + 1];
+    for (std::size_t t = 1; t < N + 3; ++t) starts[t] += starts[t - 1];
+    std::array<std::size_t, N> order{};
+    for (std::size_t v = 0; v < N; ++v)
+        if (values[v].size > 0) order[starts[values[v].first]++] = v;
+    const std::size_t planned = starts[N + 1];
+
     std::array<std::size_t, N> busy_until{};
-    std::array<bool, N> done{};
     for (std::size_t v = 0; v < N; ++v) plan.buffer_of[v] = BufferPlan<N>::unplanned;
-    for (std::size_t round = 0; round < N; ++round) {
-        std::size_t next = N;
-        for (std::size_t v = 0; v < N; ++v)
-            if (!done[v] && values[v].size > 0 && (next == N || values[v].first < values[next].first)) next = v;
-        if (next == N) break;
-        done[next] = true;
+    for (std::size_t k = 0; k < planned; ++k) {
+        const std::size_t next = order[k];
         const Lifetime& value = values[next];
         std::size_t fitting = N, largest = N;
         for (std::size_t b = 0; b < plan.buffer_count; ++b) {
@@ -61,7 +68,7 @@ constexpr BufferPlan<N> plan_buffers(const std::array<Lifetime, N>& values) {
                 fitting = b;
             if (largest == N || plan.buffer_size[b] > plan.buffer_size[largest]) largest = b;
         }
-        std::size_t b = fitting != N ? fitting : largest != N ? largest : plan.buffer_count++;
+        const std::size_t b = fitting != N ? fitting : largest != N ? largest : plan.buffer_count++;
         if (plan.buffer_size[b] < value.size) plan.buffer_size[b] = value.size;
         busy_until[b] = value.last;
         plan.buffer_of[next] = b;

@@ -83,17 +83,14 @@ struct bind<Layer, In, Skip> {
 };
 
 // Layers Index.. of the list, from input shape In, with the Tags seen so far:
-// the shapes at every boundary (S_Index .. S_n), the bound layers, and the
-// activation each merge reads (no_skip for other layers). Inference stops at
-// the first layer that is refused, so the user sees that layer's message and
-// not a cascade after it.
+// the shapes at every boundary (S_Index .. S_n). Inference stops at the first
+// layer that is refused, so the user sees that layer's message and not a
+// cascade after it.
 inline constexpr std::size_t no_skip = static_cast<std::size_t>(-1);
 
 template <std::size_t Index, class In, class Tags, class... Layers>
 struct infer_shapes {
     using type = TypeList<In>;
-    using bounds = TypeList<>;
-    static constexpr std::array<std::size_t, 0> skips{};
     static constexpr bool ok = true;
 };
 
@@ -111,6 +108,28 @@ template <class Layer>
 constexpr TagName named_tag() {
     if constexpr (TagLayer<Layer>) return Layer::tag;
     else return TagName::none();
+}
+
+// The activation each merge reads: the input of the last Tag before it of
+// the name it reads (no_skip for other layers, and for a merge whose tag
+// infer_shapes refuses). Computed once, on names, so that inference carries
+// no growing list per layer.
+template <class... Layers>
+constexpr std::array<std::size_t, sizeof...(Layers)> skips_of() {
+    constexpr std::size_t n = sizeof...(Layers);
+    constexpr std::array<bool, n> tags{TagLayer<Layers>...}, merges{MergeLayer<Layers>...};
+    constexpr std::array<TagName, n> named{named_tag<Layers>()...}, read{read_tag<Layers>()...};
+    std::array<std::size_t, n> skips{};
+    for (std::size_t i = 0; i < n; ++i) {
+        skips[i] = no_skip;
+        if (merges[i])
+            for (std::size_t j = i; j-- > 0;)
+                if (tags[j] && named[j] == read[i]) {
+                    skips[i] = j;
+                    break;
+                }
+    }
+    return skips;
 }
 
 template <std::size_t Index, class In, class Tags, class Layer, class... Rest>
@@ -138,13 +157,6 @@ struct infer_shapes<Index, In, Tags, Layer, Rest...> {
                                     infer_shapes<Index + 1, In, Tags>>;
     static constexpr bool ok = accepted && next::ok;
     using type = typename concat<TypeList<In>, typename next::type>::type;
-    using bounds = typename concat<TypeList<bound>, typename next::bounds>::type;
-    static constexpr auto skips = [] {
-        std::array<std::size_t, 1 + next::skips.size()> all{};
-        all[0] = MergeLayer<Layer> ? skip::activation : no_skip;
-        for (std::size_t i = 0; i < next::skips.size(); ++i) all[i + 1] = next::skips[i];
-        return all;
-    }();
 };
 
 template <class Index, class Layer, bool Read>
@@ -177,8 +189,12 @@ struct Graph<InputShape, TypeList<Layers...>> {
 
     template <std::size_t I>
     using shape_at = type_at<I, shapes>;
+    // The activation merge i reads beside its input (detail::no_skip for other layers).
+    static constexpr std::array<std::size_t, layer_count> skip_of = detail::skips_of<Layers...>();
+    static constexpr bool reads_skip(std::size_t i) { return skip_of[i] != detail::no_skip; }
     template <std::size_t I>
-    using bound = type_at<I, typename inference::bounds>;
+    using bound = typename detail::bind<type_at<I, layer_list>, shape_at<I>,
+                                        shape_at<reads_skip(I) ? skip_of[I] : I>>::type;
 
     using input_shape = InputShape;
     using output_shape = shape_at<layer_count>;
@@ -191,10 +207,7 @@ struct Graph<InputShape, TypeList<Layers...>> {
         return views;
     }();
 
-    // The activation merge i reads beside its input (detail::no_skip for other layers).
-    static constexpr std::array<std::size_t, layer_count> skip_of = inference::skips;
-    static constexpr bool reads_skip(std::size_t i) { return skip_of[i] != detail::no_skip; }
-    static constexpr bool is_tag[] = {TagLayer<Layers>..., false};
+    static constexpr std::array<bool, layer_count + 1> is_tag{TagLayer<Layers>..., false};
     static constexpr bool has_skips = (TagLayer<Layers> || ...);
 
     static constexpr bool is_read(std::size_t activation) {
@@ -202,9 +215,14 @@ struct Graph<InputShape, TypeList<Layers...>> {
             if (read == activation) return true;
         return false;
     }
-    static_assert([]<std::size_t... I>(std::index_sequence<I...>) {
-        return (detail::tag_read_later<layer_index<I>, Layers, !TagLayer<Layers> || is_read(I)>::value && ...);
-    }(std::index_sequence_for<Layers...>{}));
+    static constexpr bool every_tag_is_read() {
+        if constexpr (!has_skips) return true;
+        else
+            return []<std::size_t... I>(std::index_sequence<I...>) {
+                return (detail::tag_read_later<layer_index<I>, Layers, !TagLayer<Layers> || is_read(I)>::value && ...);
+            }(std::index_sequence_for<Layers...>{});
+    }
+    static_assert(every_tag_is_read());
 
     // Each layer's parameters start on a cache line: [offset[i], offset[i+1]).
     static constexpr std::array<std::size_t, layer_count + 1> parameter_offsets = [] {

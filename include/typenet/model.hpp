@@ -120,12 +120,17 @@ private:
             if (named[p] || named[p + 1]) ++region;
         return region;
     }
-    static_assert([]<std::size_t... I>(std::index_sequence<I...>) {
-        return (detail::skip_within_part<layer_index<I>, type_at<I, typename graph::layer_list>,
-                                         !graph::reads_skip(I) ||
-                                             region_of_layer(graph::skip_of[I]) == region_of_layer(I)>::value &&
-                ...);
-    }(std::make_index_sequence<layer_count>{}));
+    static constexpr bool skips_stay_in_parts() {
+        if constexpr (!graph::has_skips) return true;
+        else
+            return []<class... Layers, std::size_t... I>(TypeList<Layers...>, std::index_sequence<I...>) {
+                return (detail::skip_within_part<layer_index<I>, Layers,
+                                                 !graph::reads_skip(I) ||
+                                                     region_of_layer(graph::skip_of[I]) == region_of_layer(I)>::value &&
+                        ...);
+            }(typename graph::layer_list{}, std::make_index_sequence<layer_count>{});
+    }
+    static_assert(skips_stay_in_parts());
 
 public:
 
@@ -260,7 +265,7 @@ private:
     alignas(alignment_bytes) std::array<float, activation_floats + graph::scratch_floats> floats_{};
 };
 
-// Where a forward pass keeps its activations: Workspace or InlineWorkspace.
+// Where a forward pass keeps its activations: Workspace, InferenceWorkspace or InlineWorkspace.
 template <class W, class M>
 concept ForwardWorkspace = std::same_as<typename W::model_type, M> && requires(W& w, std::size_t i) {
     { W::capacity } -> std::convertible_to<std::size_t>;
