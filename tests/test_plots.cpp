@@ -7,10 +7,12 @@
 #include <sys/resource.h>  // setrlimit
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <numbers>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -101,6 +103,21 @@ plot::HistogramPlot error_histograms() {
     return figure;
 }
 
+// A variational autoencoder's latent means: 2,000 test images of 10 classes,
+// each class spread around its own centre on a circle.
+plot::ScatterPlot latent_means() {
+    plot::ScatterPlot figure{.title = "latent means of the test images", .x_label = "z[0]", .y_label = "z[1]",
+                             .group_names = fashion_classes};
+    for (std::size_t i = 0; i < 2000; ++i) {
+        const std::size_t label = i % 10;
+        const double angle = 0.2 * std::numbers::pi * static_cast<double>(label);
+        figure.x.push_back(2.0 * std::cos(angle) + 0.6 * std::sin(static_cast<double>(i) * 0.7));
+        figure.y.push_back(1.5 * std::sin(angle) + 0.6 * std::cos(static_cast<double>(i) * 1.3));
+        figure.group.push_back(label);
+    }
+    return figure;
+}
+
 // 20 synthetic 28x28 images, pixel (x, y) of image i being ((x + y + i) % 29) / 28.
 const std::vector<float>& synthetic_images() {
     static const std::vector<float> pixels = [] {
@@ -148,6 +165,7 @@ std::vector<FigureKind> figure_kinds() {
         {"loss.png", 640, 400, [](const fs::path& f) { plot::write_line_plot(f, loss_curves()); }},
         {"accuracy.png", 640, 400, [](const fs::path& f) { plot::write_line_plot(f, accuracy_curves()); }},
         {"errors.png", 800, 480, [](const fs::path& f) { plot::write_histograms(f, error_histograms()); }},
+        {"latent.png", 720, 600, [](const fs::path& f) { plot::write_scatter_plot(f, latent_means()); }},
         // 10 columns of 28 x 4 pixels and gaps of 4; a title band of 30, then
         // two rows of two title lines (14 each, and 4), an image and a gap.
         {"predictions.png", 1164, 34 + 2 * (32 + 112 + 4),
@@ -264,6 +282,61 @@ TEST_F(Plots, ConfusionMatrixColoursTheDiagonalDarkest) {
     EXPECT_GT(dark_blue, 10u * 20 * 20) << "ten dark cells of some 45x45 pixels were expected";
 }
 
+// matplotlib's tab10, the groups' colours in order.
+constexpr std::array<std::array<std::uint8_t, 3>, 10> tab10{{{31, 119, 180},
+                                                             {255, 127, 14},
+                                                             {44, 160, 44},
+                                                             {214, 39, 40},
+                                                             {148, 103, 189},
+                                                             {140, 86, 75},
+                                                             {227, 119, 194},
+                                                             {127, 127, 127},
+                                                             {188, 189, 34},
+                                                             {23, 190, 207}}};
+
+// The pixels of exactly this colour (the middle of a dot, not its antialiased edge) in the columns from x_start on.
+std::size_t pixels_of(const RgbImage& image, const std::array<std::uint8_t, 3>& colour, std::uint32_t x_start) {
+    std::size_t count = 0;
+    for (std::uint32_t y = 0; y < image.height; ++y)
+        for (std::uint32_t x = x_start; x < image.width; ++x)
+            count += std::equal(colour.begin(), colour.end(), image.at(x, y));
+    return count;
+}
+
+// Each group's dots in its own colour, and the legend beside the plot area
+// (right of it: the dots stop at the frame) shows every group's colour.
+TEST_F(Plots, ScatterPlotColoursEachGroupAndNamesEveryGroupBesideThePoints) {
+    const fs::path file = scratch_ / "latent.png";
+    plot::ScatterPlot figure = latent_means();
+    // The last group without points: named in the legend all the same.
+    for (auto& group : figure.group) group = group == 9 ? 8 : group;
+    plot::write_scatter_plot(file, figure);
+    const RgbImage image = read_png(file);
+    // The frame's right edge: the rightmost dark grey pixel of the page's middle row.
+    std::uint32_t frame = image.width - 1;
+    const auto dark_grey = [](const std::uint8_t* rgb) { return rgb[0] < 160 && rgb[0] == rgb[1] && rgb[1] == rgb[2]; };
+    while (frame > 0 && !dark_grey(image.at(frame, image.height / 2))) --frame;
+    ASSERT_GT(frame, image.width / 2) << "no frame found";
+    ASSERT_LT(frame, image.width - 100) << "no room for the legend right of the frame";
+    for (std::size_t g = 0; g < 10; ++g) {
+        const std::size_t everywhere = pixels_of(image, tab10[g], 0), beside = pixels_of(image, tab10[g], frame + 1);
+        EXPECT_GT(beside, 5u) << "group " << g << " is not in the legend";
+        if (g == 9)
+            EXPECT_EQ(everywhere, beside) << "group 9 has no points";
+        else
+            EXPECT_GT(everywhere - beside, 200u) << "group " << g << "'s 200 or 400 points are not drawn";
+    }
+}
+
+// One point still makes axes, around it: an empty window would be PLplot's error.
+TEST_F(Plots, AScatterPlotOfOnePointIsDrawn) {
+    const fs::path file = scratch_ / "one.png";
+    plot::write_scatter_plot(file, {.x = {3.0}, .y = {3.0}, .group = {0}, .group_names = {"alone"}});
+    const RgbImage image = read_png(file);
+    EXPECT_EQ(image.width, 720u);
+    EXPECT_GT(pixels_of(image, tab10[0], 0), 10u);
+}
+
 TEST_F(Plots, AnExistingFileIsReplacedWhole) {
     const fs::path file = scratch_ / "loss.png";
     typenet::testing::write_file(file, Bytes{'o', 'l', 'd'});
@@ -326,6 +399,8 @@ TEST_F(Plots, AWriteThatFailsLeavesTheOldFileWhole) {
 
 TEST_F(Plots, MalformedFiguresAreUsageErrorsAndWriteNothing) {
     const fs::path file = scratch_ / "figure.png";
+    const Bytes old{'o', 'l', 'd'};
+    typenet::testing::write_file(file, old);
     const auto expect_usage_error = [&](const std::function<void()>& draw, std::string_view words) {
         try {
             draw();
@@ -347,7 +422,25 @@ TEST_F(Plots, MalformedFiguresAreUsageErrorsAndWriteNothing) {
     plot::HistogramPlot infinite = error_histograms();
     infinite.histograms[0].values[7] = INFINITY;
     expect_usage_error([&] { plot::write_histograms(file, infinite); }, "histogram normal (300) holds inf");
-    EXPECT_TRUE(entries_of(scratch_.path()).empty());
+    plot::ScatterPlot short_y = latent_means();
+    short_y.y.pop_back();
+    expect_usage_error([&] { plot::write_scatter_plot(file, short_y); }, "2000 x, 1999 y and 2000 groups");
+    plot::ScatterPlot unnamed_group = latent_means();
+    unnamed_group.group[12] = 10;
+    expect_usage_error([&] { plot::write_scatter_plot(file, unnamed_group); },
+                       "point 12 is in group 10, beyond the 10 group names");
+    plot::ScatterPlot not_a_number = latent_means();
+    not_a_number.x[7] = INFINITY;
+    not_a_number.y[7] = NAN;
+    expect_usage_error([&] { plot::write_scatter_plot(file, not_a_number); }, "point 7 is at (inf, nan)");
+    plot::ScatterPlot eleven_groups = latent_means();
+    eleven_groups.group_names.push_back("eleventh");
+    expect_usage_error([&] { plot::write_scatter_plot(file, eleven_groups); },
+                       "11 group names; a scatter plot tells 1 to 10 groups apart by colour");
+    expect_usage_error([&] { plot::write_scatter_plot(file, {.group_names = {"none"}}); }, "at least one point");
+    expect_usage_error([&] { plot::write_scatter_plot(file, latent_means(), 300, 300); }, "too small");
+    EXPECT_EQ(typenet::testing::read_file(file), old);
+    EXPECT_EQ(entries_of(scratch_.path()), std::vector<fs::path>{"figure.png"});
 
     try {
         plot::write_line_plot(scratch_ / "loss.jpg", loss_curves());

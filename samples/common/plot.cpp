@@ -185,8 +185,9 @@ public:
     }
 
     // The plot area of a figure with axes: room for the title above, for the
-    // tick labels and the axis labels left and below.
-    void axes_area() { viewport(86, 20, 40, 56); }
+    // tick labels and the axis labels left and below, and `right` pixels
+    // right of it (a legend's, when it stands beside the plot).
+    void axes_area(double right = 20) { viewport(86, right, 40, 56); }
     [[nodiscard]] double area_width() const { return width_ - area_.left - area_.right; }
     [[nodiscard]] double area_height() const { return height_ - area_.top - area_.bottom; }
 
@@ -304,12 +305,55 @@ struct Drawn {
     double x = 0, low = 0, high = 0;
 };
 
-// The legend's entries: each a line, a dashed line or a box of colour.
+// The legend's entries: each a line, a dashed line, a box of colour or a dot.
 struct LegendEntry {
     std::string text;
     PLINT colour = ink;
-    enum Kind { line, dashed_line, box } kind = line;
+    enum Kind { line, dashed_line, box, dot } kind = line;
 };
+
+// The legend's box in pixels, by a rough measure of its names.
+double legend_width(const std::vector<LegendEntry>& entries) {
+    double longest = 0.0;
+    for (const auto& entry : entries) longest = std::max(longest, text_width(entry.text, legend_size));
+    return longest + 60;
+}
+double legend_height(const std::vector<LegendEntry>& entries) {
+    return static_cast<double>(entries.size()) * 1.6 * legend_size + 12;
+}
+
+// The legend at pllegend's `position`, offset from there by fractions of the plot area.
+void draw_legend(const std::vector<LegendEntry>& entries, PLINT position, double x_offset, double y_offset) {
+    const auto count = static_cast<PLINT>(entries.size());
+    std::vector<PLINT> options, colours, styles, patterns, symbol_numbers;
+    std::vector<PLFLT> widths, scales;
+    std::vector<std::string> texts;
+    std::vector<PLCHAR_VECTOR> text_pointers, symbols;
+    for (const auto& entry : entries) {
+        options.push_back(entry.kind == LegendEntry::box   ? PL_LEGEND_COLOR_BOX
+                          : entry.kind == LegendEntry::dot ? PL_LEGEND_SYMBOL
+                                                           : PL_LEGEND_LINE);
+        colours.push_back(entry.colour);
+        styles.push_back(entry.kind == LegendEntry::dashed_line ? 2 : 1);
+        patterns.push_back(0);
+        widths.push_back(2.0);
+        scales.push_back(0.8);
+        symbol_numbers.push_back(entry.kind == LegendEntry::dot ? 1 : 0);
+        symbols.push_back(entry.kind == LegendEntry::dot ? "●" : "");
+        texts.push_back(as_text(entry.text));
+    }
+    for (const auto& text : texts) text_pointers.push_back(text.c_str());
+    std::vector<PLINT> text_colours(entries.size(), ink);
+    std::vector<PLFLT> symbol_scales(entries.size(), 1.0);
+    PLFLT drawn_width = 0, drawn_height = 0;
+    Page::font(legend_size);
+    plwidth(1.0);
+    pllegend(&drawn_width, &drawn_height, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX, position, x_offset,
+             y_offset, 0.08, page_white, frame_grey, 1, 0, 0, count, options.data(), 0.8, 1.0, 1.6, 0.0,
+             text_colours.data(), text_pointers.data(), colours.data(), patterns.data(), scales.data(),
+             widths.data(), colours.data(), styles.data(), widths.data(), colours.data(), symbol_scales.data(),
+             symbol_numbers.data(), symbols.data());
+}
 
 // The legend in a corner of the plot area, as matplotlib's loc="best" puts
 // it: the corner whose box covers the least of what was drawn, the upper
@@ -318,10 +362,8 @@ void legend(const Page& page, const std::vector<LegendEntry>& entries, const std
             Range y) {
     if (entries.empty()) return;
     constexpr double margin_x = 0.02, margin_y = 0.03;
-    double longest = 0.0;
-    for (const auto& entry : entries) longest = std::max(longest, text_width(entry.text, legend_size));
-    const double box_width = (longest + 60) / page.area_width();
-    const double box_height = (static_cast<double>(entries.size()) * 1.6 * legend_size + 12) / page.area_height();
+    const double box_width = legend_width(entries) / page.area_width();
+    const double box_height = legend_height(entries) / page.area_height();
     PLINT best_corner = 0;
     std::size_t least = SIZE_MAX;
     for (const PLINT corner : {PL_POSITION_TOP | PL_POSITION_RIGHT, PL_POSITION_TOP | PL_POSITION_LEFT,
@@ -336,32 +378,7 @@ void legend(const Page& page, const std::vector<LegendEntry>& entries, const std
         }
         if (covered < least) least = covered, best_corner = corner;
     }
-
-    const auto count = static_cast<PLINT>(entries.size());
-    std::vector<PLINT> options, colours, styles, patterns, zeros(entries.size(), 0);
-    std::vector<PLFLT> widths, scales;
-    std::vector<std::string> texts;
-    std::vector<PLCHAR_VECTOR> text_pointers, symbols(entries.size(), "");
-    for (const auto& entry : entries) {
-        options.push_back(entry.kind == LegendEntry::box ? PL_LEGEND_COLOR_BOX : PL_LEGEND_LINE);
-        colours.push_back(entry.colour);
-        styles.push_back(entry.kind == LegendEntry::dashed_line ? 2 : 1);
-        patterns.push_back(0);
-        widths.push_back(2.0);
-        scales.push_back(0.8);
-        texts.push_back(as_text(entry.text));
-    }
-    for (const auto& text : texts) text_pointers.push_back(text.c_str());
-    std::vector<PLINT> text_colours(entries.size(), ink);
-    std::vector<PLFLT> symbol_scales(entries.size(), 1.0);
-    PLFLT legend_width = 0, legend_height = 0;
-    Page::font(legend_size);
-    plwidth(1.0);
-    pllegend(&legend_width, &legend_height, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX,
-             best_corner | PL_POSITION_INSIDE | PL_POSITION_VIEWPORT, margin_x, margin_y, 0.08, page_white,
-             frame_grey, 1, 0, 0, count, options.data(), 0.8, 1.0, 1.6, 0.0, text_colours.data(),
-             text_pointers.data(), colours.data(), patterns.data(), scales.data(), widths.data(), colours.data(),
-             styles.data(), widths.data(), colours.data(), symbol_scales.data(), zeros.data(), symbols.data());
+    draw_legend(entries, best_corner | PL_POSITION_INSIDE | PL_POSITION_VIEWPORT, margin_x, margin_y);
 }
 
 // A filled rectangle in world coordinates.
@@ -505,6 +522,54 @@ void write_histograms(const fs::path& file, const HistogramPlot& plot, std::size
     }
     Page::axes(0.0);
     legend(page, entries, drawn, {axis_start, axis_end}, {0.0, tallest * 1.08});
+    page.labels(plot.title, plot.x_label, plot.y_label);
+    page.write();
+}
+
+void write_scatter_plot(const fs::path& file, const ScatterPlot& plot, std::size_t width, std::size_t height) {
+    require_page(file, width, height);
+    const std::size_t points = plot.x.size();
+    require(plot.y.size() == points && plot.group.size() == points, file,
+            fmt::format("{} x, {} y and {} groups; a scatter plot needs one of each for every point", plot.x.size(),
+                        plot.y.size(), plot.group.size()));
+    require(points >= 1, file, "a scatter plot needs at least one point");
+    require(!plot.group_names.empty() && plot.group_names.size() <= tab10.size(), file,
+            fmt::format("{} group names; a scatter plot tells 1 to {} groups apart by colour", plot.group_names.size(),
+                        tab10.size()));
+    for (std::size_t i = 0; i < points; ++i) {
+        require(std::isfinite(plot.x[i]) && std::isfinite(plot.y[i]), file,
+                fmt::format("point {} is at ({}, {})", i, plot.x[i], plot.y[i]));
+        require(plot.group[i] < plot.group_names.size(), file,
+                fmt::format("point {} is in group {}, beyond the {} group names", i, plot.group[i],
+                            plot.group_names.size()));
+    }
+
+    std::vector<LegendEntry> entries;
+    for (std::size_t g = 0; g < plot.group_names.size(); ++g)
+        entries.push_back({plot.group_names[g], series_colour(g), LegendEntry::dot});
+    // The legend beside the plot area, never over 10,000 points.
+    constexpr double legend_gap = 12, dot_radius = 2.0;
+    const Range x_range = padded_range(plot.x), y_range = padded_range(plot.y);
+
+    Page page(file, static_cast<double>(width), static_cast<double>(height));
+    page.axes_area(legend_gap + legend_width(entries) + 20);
+    require(page.area_width() >= 100 && page.area_height() >= std::max(100.0, legend_height(entries)), file,
+            fmt::format("a page of {}x{} is too small for a scatter plot with a legend of these names", width,
+                        height));
+    plwind(x_range.low, x_range.high, y_range.low, y_range.high);
+    Page::grid(0.0);
+    // A dot's radius in the window's units, which differ along x and y.
+    const double radius_x = dot_radius * (x_range.high - x_range.low) / page.area_width();
+    const double radius_y = dot_radius * (y_range.high - y_range.low) / page.area_height();
+    for (std::size_t i = 0; i < points; ++i) {
+        plcol0(series_colour(plot.group[i]));
+        plarc(plot.x[i], plot.y[i], radius_x, radius_y, 0.0, 360.0, 0.0, true);
+    }
+    Page::axes(0.0);
+    // pllegend centres a legend beside the plot area; this raises it to the top.
+    const double raise = (page.area_height() - legend_height(entries)) / 2 / page.area_height();
+    draw_legend(entries, PL_POSITION_OUTSIDE | PL_POSITION_RIGHT | PL_POSITION_VIEWPORT, legend_gap / page.area_width(),
+                raise);
     page.labels(plot.title, plot.x_label, plot.y_label);
     page.write();
 }

@@ -2,7 +2,8 @@
 // The samples' figures, drawn by PLplot with its cairo driver (antialiased
 // PNG and SVG, text in a real font), as matplotlib draws the notebook's: line
 // plots of named series (loss, val_loss; accuracy, val_accuracy), histograms
-// with marked values, grids of titled images and a confusion matrix.
+// with marked values, scatter plots of points coloured by group, grids of
+// titled images and a confusion matrix.
 //
 // The file's extension picks the format: .png or .svg. A figure is drawn in
 // memory and then written atomically (typenet::io::write_text_file_atomically):
@@ -65,6 +66,26 @@ struct HistogramPlot {
 
 void write_histograms(const std::filesystem::path& file, const HistogramPlot& plot, std::size_t width = 800,
                       std::size_t height = 480);
+
+// A variational autoencoder's latent space, as Keras's VAE example draws it
+// (plt.scatter(z_mean[:, 0], z_mean[:, 1], c=labels)): each point a small
+// filled dot in its group's colour (matplotlib's tab10), drawn in the order
+// given, so that no group hides the others wholesale; the legend on the
+// right names every group, points or none. The axes span the points with
+// matplotlib's 5% margins. Every point is drawn: a coordinate that is not
+// finite, a group beyond group_names or sizes that differ are refused, not
+// skipped, since a point left out would silently change the figure.
+struct ScatterPlot {
+    std::string title = {};
+    std::string x_label = {};
+    std::string y_label = {};
+    std::vector<double> x = {}, y = {};         // a point's coordinates, one each
+    std::vector<std::size_t> group = {};        // a point's group (its class), an index into group_names
+    std::vector<std::string> group_names = {};  // 1 to 10: as many as tab10 tells apart
+};
+
+void write_scatter_plot(const std::filesystem::path& file, const ScatterPlot& plot, std::size_t width = 720,
+                        std::size_t height = 600);
 
 // One image of a grid: grey pixels, row-major, 0 black to 1 white (values
 // beyond are clamped), drawn pixel for pixel, scaled, under its title lines.
