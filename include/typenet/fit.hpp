@@ -3,12 +3,17 @@
 // batch trained too, validation over every sample, one progress line an
 // epoch, with the accuracy beside the loss for a loss that has one:
 //   Epoch 1/10 - 1875/1875 steps - 2.31s - loss: 0.49891 - accuracy: 0.8252 - val_loss: 0.42690 - val_accuracy: 0.8469
+// and, where layers add loss terms of their own (layer.hpp), the loss's parts beside it:
+//   Epoch 1/10 - 1875/1875 steps - 9.10s - loss: 171.20 - binary_crossentropy: 166.59 - kl_loss: 4.61 - val_loss: ...
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <functional>
 #include <numeric>
+#include <optional>
+#include <span>
 #include <string_view>
 #include <type_traits>
 #include <vector>
@@ -36,6 +41,12 @@ struct EpochRecord {
     // (Keras's running metric); NaN for a loss without one.
     double accuracy = NAN;
     double val_accuracy = NAN;  // NaN without validation data or accuracy
+    // Where layers add loss terms of their own (layer.hpp), the loss in its
+    // parts, under part_names: the loss's own, then each term; loss is their
+    // sum. Empty for a model without terms; val_loss_parts empty without validation data.
+    std::span<const std::string_view> part_names = {};
+    std::vector<double> loss_parts = {};
+    std::vector<double> val_loss_parts = {};
 };
 
 using History = std::vector<EpochRecord>;
@@ -52,12 +63,18 @@ struct FitOptions {
     // binary crossentropy, whose pixels are not classes to be right about.
     bool accuracy = true;
     std::function<void(const EpochRecord&)> on_epoch_end = {};
+    // Whether validation draws (model.hpp's Draws: Sampling draws z instead
+    // of giving its mean) and from which seed: the same numbers every epoch.
+    std::optional<Draws> validation_draws = {};
 };
 
-// What evaluate measures: the loss, and the accuracy when the loss has one (NaN otherwise).
+// What evaluate measures: the loss, and the accuracy when the loss has one
+// (NaN otherwise); where layers add loss terms, the loss in its parts, as
+// EpochRecord has them (loss is their sum).
 struct Evaluation {
     double loss = NAN;
     double accuracy = NAN;
+    std::vector<double> loss_parts = {};
 };
 
 namespace detail {
@@ -140,7 +157,7 @@ const std::int32_t* targets_of(const Labels<T>& labels, std::size_t first, std::
 }
 
 template <class Loss, class Arch, class M, class W, class In, class Targets>
-Evaluation evaluate_batches(const M& model, W& workspace, Samples<In> x, Targets y) {
+Evaluation evaluate_batches(const M& model, W& workspace, Samples<In> x, Targets y, std::optional<Draws> draws) {
     constexpr std::size_t Capacity = W::capacity;
     if (x.count() != y.count())
         throw UsageError(fmt::format("typenet: {} inputs but {} targets", x.count(), y.count()));
@@ -149,11 +166,14 @@ Evaluation evaluate_batches(const M& model, W& workspace, Samples<In> x, Targets
     using Out = typename M::output_shape;
     std::vector<std::int32_t> labels(is_labels<Targets> ? Capacity : 0);
     double sum = 0.0;
+    std::array<double, input::loss_term_count> term_sums{};
     std::size_t correct = 0;
     for (std::size_t first = 0; first < x.count(); first += Capacity) {
         const std::size_t rows = std::min(Capacity, x.count() - first);
-        const float* reads =
-            input::template forward<Arch>(model.parameters().data(), workspace, x.rows(first, rows)).data();
+        if (draws) draws->first_row = first;
+        const float* reads = input::template forward<Arch>(model.parameters().data(), workspace, x.rows(first, rows),
+                                                           draws ? &*draws : nullptr, term_sums.data())
+                                 .data();
         const auto* targets = targets_of(y, first, rows, labels);
         sum += input::loss::template sum<Arch, Out>(reads, targets, rows);
         if constexpr (HasAccuracy<Loss>)
@@ -161,6 +181,11 @@ Evaluation evaluate_batches(const M& model, W& workspace, Samples<In> x, Targets
     }
     Evaluation result;
     result.loss = input::loss::reduction::template mean<Out>(sum, x.count());
+    if constexpr (input::loss_term_count > 0) {
+        result.loss_parts.push_back(result.loss);
+        for (const double term_sum : term_sums)
+            result.loss += result.loss_parts.emplace_back(term_sum / static_cast<double>(x.count()));
+    }
     if constexpr (HasAccuracy<Loss>)
         result.accuracy = static_cast<double>(correct) /
                           static_cast<double>(x.count() * Loss::accuracy::judged::template per_row<Out>);
@@ -171,15 +196,19 @@ Evaluation evaluate_batches(const M& model, W& workspace, Samples<In> x, Targets
 
 // The loss of the model over every sample, batch by batch through workspace,
 // reduced as the loss says (for MSE the mean over every element), computed as
-// training computes it (loss_input.hpp); and the accuracy, for a loss with
-// one. Targets are Samples of the output's shape or Labels, as the loss takes.
+// training computes it (loss_input.hpp), with the loss terms of the layers
+// that add one; and the accuracy, for a loss with one. Targets are Samples of
+// the output's shape or Labels, as the loss takes. With draws, the layers
+// that draw (Sampling) draw from its seed, each row's numbers keyed by its
+// row of x (draws.first_row is not used); without, they run as in inference
+// (Sampling gives its mean).
 template <class Loss, class Arch = kernels::native_arch, class M, ForwardWorkspace<M> W, class In, class Targets>
-Evaluation evaluate(const M& model, W& workspace, Samples<In> x, Targets y) {
+Evaluation evaluate(const M& model, W& workspace, Samples<In> x, Targets y, std::optional<Draws> draws = {}) {
     static_assert(LossFunction<Loss>, "typenet: evaluate<Loss> takes a loss (see losses.hpp)");
     if constexpr (!LossFunction<Loss>)
         return {};
     else if constexpr (detail::data_suit<M, Loss, In, Targets>())
-        return detail::evaluate_batches<Loss, Arch>(model, workspace, x, y);
+        return detail::evaluate_batches<Loss, Arch>(model, workspace, x, y, draws);
     else
         return detail::refuse_data<M, Loss, In, Targets>(), Evaluation{};
 }
@@ -222,6 +251,7 @@ History train_epochs(T& trainer, Samples<In> x, Targets y, Samples<In> validatio
     check_target_values<M>(validation_y, "the validation labels");
 
     constexpr bool loss_has_accuracy = HasAccuracy<Loss>;
+    constexpr bool with_parts = T::loss_part_names.size() > 1;
     const bool accuracy = loss_has_accuracy && options.accuracy;
     std::vector<std::uint32_t> order(x.count());
     const std::size_t steps = (x.count() + options.batch_size - 1) / options.batch_size;
@@ -231,6 +261,7 @@ History train_epochs(T& trainer, Samples<In> x, Targets y, Samples<In> validatio
         std::iota(order.begin(), order.end(), 0u);
         if (options.shuffle) Random(options.seed, Stream::shuffle, epoch).shuffle(std::span(order));
         double weighted_loss = 0.0;
+        std::array<double, T::loss_part_names.size()> weighted_parts{};
         std::size_t correct = 0;
         for (std::size_t s = 0; s < steps; ++s) {
             const std::size_t first = s * options.batch_size;
@@ -243,28 +274,40 @@ History train_epochs(T& trainer, Samples<In> x, Targets y, Samples<In> validatio
                                                  steps, e.what()));
             }
             correct += trainer.correct_predictions();
+            if constexpr (with_parts)
+                for (std::size_t p = 0; p < weighted_parts.size(); ++p)
+                    weighted_parts[p] += trainer.loss_parts()[p] * static_cast<double>(rows);
         }
         EpochRecord record;
         record.epoch = epoch;
         record.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         record.loss = weighted_loss / static_cast<double>(x.count());
+        if constexpr (with_parts) {
+            record.part_names = T::loss_part_names;
+            for (const double part : weighted_parts) record.loss_parts.push_back(part / static_cast<double>(x.count()));
+        }
         if constexpr (loss_has_accuracy)
             if (accuracy)
                 record.accuracy = static_cast<double>(correct) /
                                   static_cast<double>(x.count() * Loss::accuracy::judged::template per_row<Out>);
         if (!validation_x.empty()) {
-            const Evaluation validation =
-                evaluate<Loss, Arch>(trainer.model(), trainer.workspace(), validation_x, validation_y);
+            const Evaluation validation = evaluate<Loss, Arch>(trainer.model(), trainer.workspace(), validation_x,
+                                                               validation_y, options.validation_draws);
             record.val_loss = validation.loss;
+            record.val_loss_parts = validation.loss_parts;
             if (accuracy) record.val_accuracy = validation.accuracy;
         }
         history.push_back(record);
         if (options.verbose) {
             fmt::print("Epoch {}/{} - {}/{} steps - {:.2f}s - loss: {:.5f}", epoch, options.epochs, steps, steps,
                        record.seconds, record.loss);
+            for (std::size_t p = 0; p < record.loss_parts.size(); ++p)
+                fmt::print(" - {}: {:.5f}", record.part_names[p], record.loss_parts[p]);
             if (accuracy) fmt::print(" - accuracy: {:.4f}", record.accuracy);
             if (!validation_x.empty()) {
                 fmt::print(" - val_loss: {:.5f}", record.val_loss);
+                for (std::size_t p = 0; p < record.val_loss_parts.size(); ++p)
+                    fmt::print(" - val_{}: {:.5f}", record.part_names[p], record.val_loss_parts[p]);
                 if (accuracy) fmt::print(" - val_accuracy: {:.4f}", record.val_accuracy);
             }
             fmt::print("\n");

@@ -31,6 +31,18 @@
 //                                 learns from batches (its moving statistics)
 //       The trainer adds the shares' sums in share order and hands the totals to
 //       train_forward and train_backward in pass.
+// A layer with a training phase may add a loss term of its own (Keras's
+// add_loss; Sampling's KL divergence), one number a row, averaged over the
+// batch's rows and added to the loss:
+//   B::loss_term_name             its name on the progress line and in the history ("kl_loss")
+//   B::loss_term<Arch>(params, x, y, rows)  the sum of the rows' terms, from the
+//                                 layer's input and output
+//       and its train_backward adds pass.loss_term_scale times the term's
+//       derivative into dx, so the gradient is that of the loss with the term.
+// A layer that draws random numbers (Sampling) may draw them outside training
+// too, where the program asks for draws (model.hpp's Draws):
+//   B::draws_in_evaluation        true: such a run calls its train_forward with
+//                                 a pass of step 0, which no training step has
 // Optional:
 //   B::describe_settings(text)    writes the words of the architecture text that
 //                                 say how the layer computes beyond its shapes and
@@ -129,6 +141,7 @@ struct TrainingPass {
     std::size_t batch_rows = 0;     // rows in the whole batch
     const double* batch_sums = nullptr;     // a batch-statistics layer's forward sums over the whole batch
     const double* gradient_sums = nullptr;  // and its backward sums, in train_backward
+    float loss_term_scale = 0.0f;           // the weight of a row's loss term in the loss: 1 / batch_rows
 };
 
 // The name of an earlier activation that a later layer reads again:
@@ -225,6 +238,18 @@ concept HasBatchStatistics =
         B::template sum_backward<kernels::native_arch>(cp, cp, cp, rows, pass, sums);
         B::learn(p, pass);
     };
+
+// A loss term of the layer's own (see the contract at the top).
+template <class B>
+concept HasLossTerm = HasTrainingPhase<B> && requires(const float* cp, std::size_t rows) {
+    { B::loss_term_name } -> std::convertible_to<std::string_view>;
+    { B::template loss_term<kernels::native_arch>(cp, cp, cp, rows) } -> std::convertible_to<double>;
+};
+// Draws its random numbers where a run outside training asks for draws.
+template <class B>
+concept DrawsInEvaluation = HasTrainingPhase<B> && requires {
+    requires B::draws_in_evaluation;
+};
 
 // The floats of a layer's parameters the optimizer trains: its trained
 // tensors, which come first (checked by the contract).

@@ -22,8 +22,10 @@
 // clips them. A crossentropy told FromLogits after such a layer would take
 // probabilities for logits: it does not compile, and the message says what
 // to write instead.
+#include <array>
 #include <cstddef>
 #include <span>
+#include <string_view>
 #include <type_traits>
 
 #include "typenet/accuracy.hpp"
@@ -135,21 +137,39 @@ public:
     template <std::size_t I>
     using bound = typename bound_as_trained<I, route == LossRoute::linear_last_layer && I == last_working>::type;
 
-    // Runs the model as training does on rows of inputs in workspace, and
-    // returns what the loss reads (rows of shape).
+    // The loss terms of the layers training runs (layer.hpp), added to the
+    // loss; and the names of the loss's parts, the loss's own first:
+    // {"binary_crossentropy", "kl_loss"}.
+    static constexpr std::size_t loss_term_count = Part<M, 0, layers>::loss_term_count;
+    static constexpr auto part_names = []<std::size_t... I>(std::index_sequence<I...>) {
+        std::array<std::string_view, loss_term_count + 1> names{Loss::name};
+        std::size_t next = 1;
+        const auto add = [&]<class B>() {
+            if constexpr (HasLossTerm<B>) names[next++] = B::loss_term_name;
+        };
+        (add.template operator()<bound<I>>(), ...);
+        return names;
+    }(std::make_index_sequence<layers>{});
+
+    // Runs the model as evaluation does on rows of inputs in workspace
+    // (drawing as draws says, when not null; adding the layers' loss terms
+    // into loss_terms, when not null), and returns what the loss reads (rows of shape).
     template <class Arch, class W>
-    static std::span<const float> forward(const float* parameters, W& workspace, std::span<const float> inputs) {
+    static std::span<const float> forward(const float* parameters, W& workspace, std::span<const float> inputs,
+                                          const Draws* draws = nullptr, double* loss_terms = nullptr) {
         if constexpr (route == LossRoute::linear_last_layer) {
-            const auto before = Part<M, 0, last_working>(parameters).template operator()<Arch>(workspace, inputs);
+            const auto before = Part<M, 0, last_working>(parameters).template run<Arch>(workspace, inputs, draws,
+                                                                                        loss_terms);
             const std::size_t rows = before.size() / graph::template shape_at<last_working>::size;
             bound<last_working>::template forward<Arch>(parameters + graph::parameter_offsets[last_working],
                                                         before.data(), workspace.activation(last_working + 1), rows,
                                                         workspace.scratch());
             return {workspace.activation(layer_count), rows * shape::size};
         } else {
-            return Part<M, 0, layers>(parameters).template operator()<Arch>(workspace, inputs);
+            return Part<M, 0, layers>(parameters).template run<Arch>(workspace, inputs, draws, loss_terms);
         }
     }
+
 };
 
 }  // namespace typenet

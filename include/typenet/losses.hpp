@@ -11,6 +11,10 @@
 //       each class vector's terms summed, the mean over the class vectors (rows)
 //   SparseCategoricalCrossentropy<>       one class index a row, for a flat
 //       output of one score a class; the mean over the rows
+//   SumPerRow<L>                          loss L with each row's terms summed,
+//       then the mean over the rows: SumPerRow<BinaryCrossentropy<>> is minus
+//       the log-likelihood of a binary image, summed over its pixels (a VAE's
+//       reconstruction term, in nats an image)
 //
 // The crossentropies take probabilities unless written <FromLogits>, as
 // Keras's from_logits=False. Where the model's last layer makes those
@@ -181,5 +185,17 @@ concept Crossentropy = requires {
 
 template <class L>
 concept HasAccuracy = requires { typename L::accuracy; };
+
+template <LossFunction L>
+struct SumPerRow : L {
+    using reduction = MeanOverRows;
+};
+template <LossFunction L>
+    requires Crossentropy<L>
+struct SumPerRow<L> : L {
+    using reduction = MeanOverRows;
+    using with_logits = SumPerRow<typename L::with_logits>;
+};
+static_assert(LossFunction<SumPerRow<BinaryCrossentropy<>>> && Crossentropy<SumPerRow<BinaryCrossentropy<>>>);
 
 }  // namespace typenet

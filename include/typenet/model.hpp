@@ -45,6 +45,16 @@ using part_name = typename part_name_of<P>::type;
 template <class M, std::size_t First, std::size_t Last>
 class Part;
 
+// Draws asked of a run outside training: the layers that draw random numbers
+// there (Sampling: layer.hpp's draws_in_evaluation) draw them from seed, each
+// row's keyed by its row of the data, first_row for the run's first; the
+// other layers run as in inference (Dropout passes its input through).
+//   const auto z = model.part<Encoder>()(workspace, images, tn::Draws{.seed = 7});
+struct Draws {
+    std::uint64_t seed = 0;
+    std::size_t first_row = 0;
+};
+
 namespace detail {
 // Named in the compiler's note when a merge and the Tag it reads are in different parts.
 template <class Index, class Merge, bool SamePart>
@@ -62,10 +72,15 @@ struct skip_within_part {
 template <class Derived, class M>
 class Runs {
 public:
-    // Rows of inputs in, rows of outputs out (a view into the workspace).
+    // Rows of inputs in, rows of outputs out (a view into the workspace);
+    // with draws, the layers that draw (Sampling) draw, as Draws says.
     template <class Arch = kernels::native_arch, class W>
     std::span<const float> operator()(W& workspace, std::span<const float> inputs) const {
         return Part<M, 0, M::layer_count>(parameter_data()).template operator()<Arch>(workspace, inputs);
+    }
+    template <class Arch = kernels::native_arch, class W>
+    std::span<const float> operator()(W& workspace, std::span<const float> inputs, const Draws& draws) const {
+        return Part<M, 0, M::layer_count>(parameter_data()).template operator()<Arch>(workspace, inputs, draws);
     }
 
     template <std::size_t P>
@@ -287,6 +302,35 @@ public:
 
     template <class Arch = kernels::native_arch, ForwardWorkspace<M> W>
     std::span<const float> operator()(W& workspace, std::span<const float> inputs) const {
+        return run<Arch>(workspace, inputs, nullptr, nullptr);
+    }
+    // With draws (see Draws).
+    template <class Arch = kernels::native_arch, ForwardWorkspace<M> W>
+    std::span<const float> operator()(W& workspace, std::span<const float> inputs, const Draws& draws) const {
+        return run<Arch>(workspace, inputs, &draws, nullptr);
+    }
+
+private:
+    // How many of the layers First..First+k-1 have a loss term of their own (layer.hpp).
+    static constexpr auto loss_terms_before = []<std::size_t... I>(std::index_sequence<I...>) {
+        std::array<std::size_t, Last - First + 1> before{};
+        std::size_t count = 0;
+        ((before[I] = count, count += HasLossTerm<typename graph::template bound<First + I>>), ...);
+        before[Last - First] = count;
+        return before;
+    }(std::make_index_sequence<Last - First>{});
+
+public:
+    // The layers' loss terms among First..Last-1, in order.
+    static constexpr std::size_t loss_term_count = loss_terms_before[Last - First];
+
+    // The forward pass, drawing as draws says (none when null), and adding
+    // each layer's loss term (the sum over the rows) into loss_terms (when
+    // not null: loss_term_count of them) as the layer runs, while its input
+    // is there to read.
+    template <class Arch = kernels::native_arch, ForwardWorkspace<M> W>
+    std::span<const float> run(W& workspace, std::span<const float> inputs, const Draws* draws,
+                               double* loss_terms) const {
         constexpr std::size_t row_size = input_shape::size;
         if (inputs.size() % row_size != 0 || inputs.empty() || inputs.size() / row_size > W::capacity)
             throw UsageError(fmt::format("typenet: expected 1 to {} rows of {} floats, got {} floats", W::capacity,
@@ -308,32 +352,40 @@ public:
                 in_place = false;
         float* first = workspace.activation(First);
         if (!in_place && inputs.data() != first) std::memmove(first, inputs.data(), inputs.size_bytes());
-        forward<First, Last, Arch>(parameters_, workspace, in_place ? inputs.data() : first, rows);
+        const float* input = in_place ? inputs.data() : first;
+        const auto read = [&](std::size_t i) -> const float* {
+            return graph::value_of[i] == graph::value_of[First] ? input : workspace.activation(i);
+        };
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            (forward_layer<First + I, Arch>(parameters_ + graph::parameter_offsets[First + I], read,
+                                            workspace.activation(First + I + 1), rows, workspace.scratch(), draws,
+                                            loss_terms),
+             ...);
+        }(std::make_index_sequence<Last - First>{});
         return {workspace.activation(Last), rows * output_shape::size};
     }
 
-    // Layers From..To-1 on rows of input; those that read the input's value
-    // (through views, or as a merge's skip) read input instead, wherever it is.
-    template <std::size_t From, std::size_t To, class Arch, class W>
-    static void forward(const float* parameters, W& workspace, const float* input, std::size_t rows) {
-        const auto read = [&](std::size_t i) -> const float* {
-            return graph::value_of[i] == graph::value_of[From] ? input : workspace.activation(i);
-        };
-        [&]<std::size_t... I>(std::index_sequence<I...>) {
-            (forward_layer<From + I, Arch>(parameters + graph::parameter_offsets[From + I], read,
-                                           workspace.activation(From + I + 1), rows, workspace.scratch()),
-             ...);
-        }(std::make_index_sequence<To - From>{});
-    }
-
 private:
+    // Layer I, reading its input (and skip) where read says; those that read
+    // the part's input (through views, or as a merge's skip) read it wherever it is.
     template <std::size_t I, class Arch, class Read>
-    static void forward_layer(const float* parameters, const Read& read, float* y, std::size_t rows, float* scratch) {
+    static void forward_layer(const float* parameters, const Read& read, float* y, std::size_t rows, float* scratch,
+                              const Draws* draws, double* loss_terms) {
         using B = typename graph::template bound<I>;
-        if constexpr (graph::reads_skip(I))
+        if constexpr (graph::reads_skip(I)) {
             B::template forward<Arch>(parameters, read(I), read(graph::skip_of[I]), y, rows, scratch);
-        else
-            B::template forward<Arch>(parameters, read(I), y, rows, scratch);
+        } else {
+            bool drawn = false;
+            if constexpr (DrawsInEvaluation<B>)
+                if ((drawn = draws != nullptr))
+                    B::template train_forward<Arch>(
+                        parameters, read(I), y, rows, scratch,
+                        TrainingPass{.seed = draws->seed, .step = 0, .layer = I, .first_row = draws->first_row,
+                                     .batch_rows = rows});
+            if (!drawn) B::template forward<Arch>(parameters, read(I), y, rows, scratch);
+            if constexpr (HasLossTerm<B>)
+                if (loss_terms) loss_terms[loss_terms_before[I - First]] += B::template loss_term<Arch>(parameters, read(I), y, rows);
+        }
     }
     // A part runs on its input alone: no merge in it reads an activation before it.
     static_assert([] {

@@ -13,7 +13,8 @@ namespace typenet::inline TYPENET_ISA_NAMESPACE {
 // What a stream of random numbers is for. One user seed feeds several
 // independent streams, so that, say, the shuffle does not replay the numbers
 // the weights were drawn from.
-enum class Stream : std::uint64_t { weights = 0, shuffle = 1, noise = 2, split = 3, test = 4, dropout = 5 };
+enum class Stream : std::uint64_t { weights = 0, shuffle = 1, noise = 2, split = 3, test = 4, dropout = 5,
+                                   sampling = 6 };
 
 // xoshiro256** seeded through splitmix64 (Blackman & Vigna).
 class Random {

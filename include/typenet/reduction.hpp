@@ -8,6 +8,9 @@
 //   EachClassVector  one term per vector along the last axis (the classes),
 //                    a crossentropy's summed over its classes: with flat
 //                    outputs one per row; outputs (28, 10) have 28 a row
+//   EachRow          one term per row, its elements' terms summed: a loss
+//                    of an image summed over its pixels, as a VAE's
+//                    log-likelihood of an image is (losses.hpp's SumPerRow)
 #include <cstddef>
 
 #include "typenet/instruction_set.hpp"
@@ -22,6 +25,11 @@ struct EachElement {
 struct EachClassVector {
     template <class Out>
     static constexpr std::size_t per_row = Out::size / Out::dims[Out::rank - 1];
+};
+
+struct EachRow {
+    template <class Out>
+    static constexpr std::size_t per_row = 1;
 };
 
 // The mean over the terms of a batch of rows: the loss from the sum of its
@@ -43,5 +51,6 @@ struct MeanOver {
 
 using MeanOverElements = MeanOver<EachElement>;
 using MeanOverClassVectors = MeanOver<EachClassVector>;
+using MeanOverRows = MeanOver<EachRow>;
 
 }  // namespace typenet

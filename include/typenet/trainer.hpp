@@ -184,6 +184,12 @@ public:
         return loss;
     }
 
+    // The last step's loss in its parts, each reduced as the step's loss is:
+    // the loss's own, then each loss term a layer adds (layer.hpp), under
+    // loss_part_names; the step returned their sum.
+    static constexpr auto& loss_part_names = loss_input::part_names;
+    std::span<const double, loss_input::loss_term_count + 1> loss_parts() const { return loss_parts_; }
+
     // How many of the last step's predictions the loss's accuracy judged right
     // (accuracy.hpp), from the outputs before its update; 0 for a loss with none.
     std::size_t correct_predictions() const { return correct_predictions_; }
@@ -423,6 +429,8 @@ private:
         float slice_largest_state = 0.0f;
         // This share's part of the sums its batch layers need, forward and then backward.
         std::vector<double> sums = std::vector<double>(sum_offsets[trained_layers]);
+        // The sums over its rows of the layers' loss terms.
+        std::array<double, loss_input::loss_term_count> loss_terms{};
     };
 
     template <class Arch, class RowOf>
@@ -436,12 +444,18 @@ private:
             (run_backward_stage<batch_layer_count - 1 - S, Arch>(step, alone), ...);
         }(std::make_index_sequence<batch_layer_count>{});
         double loss_sum = 0.0;
+        std::array<double, loss_input::loss_term_count> term_sums{};
         correct_predictions_ = 0;
         for (const auto& share : shares_) {
             loss_sum += share->loss_sum;
+            for (std::size_t k = 0; k < term_sums.size(); ++k) term_sums[k] += share->loss_terms[k];
             correct_predictions_ += share->correct;
         }
-        return reduction::template mean<output_shape>(loss_sum, batch_rows_);
+        loss_parts_[0] = reduction::template mean<output_shape>(loss_sum, batch_rows_);
+        double loss = loss_parts_[0];
+        for (std::size_t k = 0; k < term_sums.size(); ++k)
+            loss += loss_parts_[k + 1] = term_sums[k] / static_cast<double>(batch_rows_);
+        return loss;
     }
 
     // Forward stage S on every share; the last stage goes on through the loss
@@ -487,6 +501,7 @@ private:
     template <class RowOf>
     void copy_rows_in(Share& share, const RowOf& row_of) {
         share.loss_sum = 0.0;
+        share.loss_terms = {};
         share.correct = 0;
         if (share.rows == 0) {
             std::fill_n(share.gradients.data(), M::parameter_count, 0.0f);
@@ -516,12 +531,32 @@ private:
         if constexpr (HasAccuracy<Loss>)
             share.correct = Loss::accuracy::template correct<output_shape>(loss_reads, share.targets.data(),
                                                                            share.rows, loss_input::scores);
+        add_loss_terms<Arch>(share);
         if constexpr (batch_layer_count == 0) {
             backward_layers<0, trained_layers, Phase::training, Arch, loss_input>(share, share.rows, false, step);
         } else {
             constexpr std::size_t last = batch_layers[batch_layer_count - 1];
             backward_layers<last + 1, trained_layers, Phase::training, Arch, loss_input>(share, share.rows, false, step);
             sum_backward<last, Arch>(share, step);
+        }
+    }
+
+    // The share's sums of the layers' loss terms, from the activations its forward pass left.
+    template <class Arch>
+    void add_loss_terms(Share& share) {
+        if constexpr (loss_input::loss_term_count > 0) {
+            const float* parameters = model_->parameters().data();
+            std::size_t next = 0;
+            [&]<std::size_t... I>(std::index_sequence<I...>) {
+                const auto add = [&]<std::size_t L>(std::integral_constant<std::size_t, L>) {
+                    using B = typename loss_input::template bound<L>;
+                    if constexpr (HasLossTerm<B>)
+                        share.loss_terms[next++] = B::template loss_term<Arch>(
+                            parameters + graph::parameter_offsets[L], share.workspace.activation(L),
+                            share.workspace.activation(L + 1), share.rows);
+                };
+                (add(std::integral_constant<std::size_t, I>{}), ...);
+            }(std::make_index_sequence<trained_layers>{});
         }
     }
 
@@ -537,7 +572,8 @@ private:
     template <std::size_t I>
     TrainingPass pass_of(const Share& share, std::int64_t step) const {
         return {.seed = seed_, .step = step, .layer = I, .first_row = share.first, .batch_rows = batch_rows_,
-                .batch_sums = batch_sums_.data() + sum_offsets[I], .gradient_sums = gradient_sums_.data() + sum_offsets[I]};
+                .batch_sums = batch_sums_.data() + sum_offsets[I], .gradient_sums = gradient_sums_.data() + sum_offsets[I],
+                .loss_term_scale = 1.0f / static_cast<float>(batch_rows_)};
     }
 
     // Layers From..To-1 forward, each in its training phase if it has one.
@@ -670,6 +706,7 @@ private:
     Dispatch dispatch_;
     std::vector<std::unique_ptr<Share>> shares_;
     std::size_t batch_rows_ = 0;
+    std::array<double, loss_input::loss_term_count + 1> loss_parts_{};
     std::size_t correct_predictions_ = 0;
     std::uint64_t seed_ = 0;
     // The whole batch's sums of the batch layers, forward and backward, as the shares' sums added in share order.

@@ -16,6 +16,7 @@
 #include "typenet/layers/merge.hpp"
 #include "typenet/layers/pooling.hpp"
 #include "typenet/layers/reshape.hpp"
+#include "typenet/layers/sampling.hpp"
 #include "typenet/layers/softmax.hpp"
 #include "typenet/layers/tag.hpp"
 #include "typenet/layers/upsampling.hpp"

@@ -34,7 +34,9 @@
 // that needs the batch's statistics gets its sums over all the rows, as the
 // trainer would give them, so its derivative is that of the whole batch.
 // Tensors the optimizer does not train (moving statistics) are not
-// differentiated; their gradients must be written as 0.
+// differentiated; their gradients must be written as 0. A layer with a loss
+// term of its own (Sampling's kl_loss) is checked with it: the loss is then
+// L + loss_term_scale x its term, and the pass says that scale.
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -62,6 +64,7 @@ struct LayerTestOptions {
     std::size_t max_points = 400;  // per tensor, and for the input
     double exact_zeros = 0.0;      // the fraction of inputs set to 0
     Phase phase = Phase::inference;
+    float loss_term_scale = 0.5f;  // in training, the weight of the layer's own loss term, if it has one
 };
 
 struct LayerTestReport {
@@ -195,7 +198,8 @@ LayerTestReport test_layer(const LayerTestOptions& options = {}) {
         }();
         std::vector<double> batch_sums(sums_size), gradient_sums(sums_size);
         const TrainingPass pass{.seed = options.seed, .step = 1, .layer = 0, .first_row = 0, .batch_rows = rows,
-                                .batch_sums = batch_sums.data(), .gradient_sums = gradient_sums.data()};
+                                .batch_sums = batch_sums.data(), .gradient_sums = gradient_sums.data(),
+                                .loss_term_scale = options.loss_term_scale};
         bool training = false;
         if constexpr (HasTrainingPhase<B>) training = options.phase == Phase::training;
         auto forward = [&] {
@@ -212,6 +216,10 @@ LayerTestReport test_layer(const LayerTestOptions& options = {}) {
             forward();
             double sum = 0.0;
             for (std::size_t i = 0; i < out_size; ++i) sum += double(projection[i]) * y[i];
+            if constexpr (HasLossTerm<B>)
+                if (training)
+                    sum += double(options.loss_term_scale) *
+                           B::template loss_term<Arch>(params.data(), x.data(), y.data(), rows);
             return sum;
         };
         loss();
