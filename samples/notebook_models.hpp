@@ -102,4 +102,30 @@ struct UNet : tn::Sequential<tn::Conv2D<16, 3, 1, tn::Same, tn::ReLU>, tn::Tag<"
 using UNetDenoiser = tn::Model<tn::Input<28, 28, 1>, UNet>;
 static_assert(std::is_same_v<UNetDenoiser::output_shape, UNetDenoiser::input_shape>);
 
+// TensorFlow's "Convolutional Variational Autoencoder" tutorial, with a latent
+// space of 2: the encoder Conv2D(32, 3, stride 2, valid, relu) ->
+// Conv2D(64, 3, stride 2, valid, relu) -> Flatten -> Dense(2 x 2), a mean and
+// a log-variance for each latent number, 28 -> 13 -> 6; Sampling draws z from
+// them, and its kl_loss is the tutorial's one-sample log q(z|x) - log p(z);
+// the decoder Dense(7*7*32, relu) -> Reshape(7, 7, 32) -> Conv2DTranspose(64,
+// 3, stride 2, same, relu) -> Conv2DTranspose(32, 3, stride 2, same, relu) ->
+// Conv2DTranspose(1, 3, same): 7 -> 14 -> 28. The tutorial's decoder gives
+// logits; this one ends in a sigmoid, so that it gives the pixels'
+// probabilities, and trains on the logits before it (loss_input.hpp).
+inline constexpr std::size_t vae_latent = 2;
+struct VaeEncoder : tn::Sequential<tn::Conv2D<32, 3, 2, tn::Valid, tn::ReLU>, tn::Conv2D<64, 3, 2, tn::Valid, tn::ReLU>,
+                                   tn::Flatten, tn::Dense<2 * vae_latent>> {
+    static constexpr std::string_view torch_name = "encoder";
+};
+struct VaeDecoder
+    : tn::Sequential<tn::Dense<7 * 7 * 32, tn::ReLU>, tn::Reshape<7, 7, 32>,
+                     tn::Conv2DTranspose<64, 3, 2, tn::Same, tn::ReLU>, tn::Conv2DTranspose<32, 3, 2, tn::Same, tn::ReLU>,
+                     tn::Conv2DTranspose<1, 3, 1, tn::Same, tn::Sigmoid>> {
+    static constexpr std::string_view torch_name = "decoder";
+};
+using VariationalAutoencoder =
+    tn::Model<tn::Input<28, 28, 1>, VaeEncoder, tn::Sampling<tn::KLEstimate::one_sample>, VaeDecoder>;
+static_assert(std::is_same_v<VariationalAutoencoder::graph::bound<1>::output_shape, tn::Shape<6, 6, 64>>);
+static_assert(std::is_same_v<VariationalAutoencoder::output_shape, VariationalAutoencoder::input_shape>);
+
 }  // namespace notebook

@@ -2,11 +2,13 @@
 # Side by side: trains the notebook's two models, the classification
 # tutorial's classifier, the Keras blog's deep convolutional autoencoder and
 # the convolutional classifier with batch normalization and dropout (PyTorch
-# takes minutes an epoch on either) and a small U-Net denoiser (the
-# notebook denoiser's recipe, with skip connections by concatenation) with
+# takes minutes an epoch on either), a small U-Net denoiser (the
+# notebook denoiser's recipe, with skip connections by concatenation) and
+# TensorFlow's convolutional variational autoencoder (PyTorch 1.13 takes about
+# seven minutes an epoch on one thread: its transposed convolutions have no fast path) with
 # typenet's samples and with the Keras-equivalent PyTorch scripts on this
 # machine, then prints the median epoch time of each, their ratio and the
-# final val_loss (the classifiers: test accuracy) of each.
+# final val_loss (the classifiers: test accuracy; the VAE: test ELBO) of each.
 #   bash bench/compare/run.sh [epochs] [threads]     (defaults: 10 and 2)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -19,7 +21,7 @@ dpkg-query -W -f='${Status}' python3-torch 2>/dev/null | grep -q "install ok ins
 }
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release > /dev/null
 cmake --build build -j2 --target dense_autoencoder denoising_autoencoder fashion_classifier conv_autoencoder \
-  fashion_cnn unet_denoiser
+  fashion_cnn unet_denoiser variational_autoencoder
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 ./build/samples/dense_autoencoder --epochs "$epochs" --threads "$threads" --out "$out/dense"
@@ -28,6 +30,7 @@ trap 'rm -rf "$out"' EXIT
 ./build/samples/conv_autoencoder --epochs "$epochs" --threads "$threads" --out "$out/conv"
 ./build/samples/fashion_cnn --epochs "$epochs" --threads "$threads" --out "$out/cnn"
 ./build/samples/unet_denoiser --epochs "$epochs" --threads "$threads" --out "$out/unet"
+./build/samples/variational_autoencoder --epochs "$epochs" --threads "$threads" --out "$out/vae"
 /usr/bin/python3 bench/compare/pytorch_autoencoders.py --model both --epochs "$epochs" --threads "$threads" \
   --json "$out/pytorch.json"
 /usr/bin/python3 bench/compare/pytorch_classifier.py --epochs "$epochs" --threads "$threads" \
@@ -38,6 +41,8 @@ trap 'rm -rf "$out"' EXIT
   --json "$out/pytorch-cnn.json"
 /usr/bin/python3 bench/compare/pytorch_unet_denoiser.py --epochs "$epochs" --threads "$threads" \
   --json "$out/pytorch-unet.json"
+/usr/bin/python3 bench/compare/pytorch_variational_autoencoder.py --epochs "$epochs" --threads "$threads" \
+  --json "$out/pytorch-vae.json"
 /usr/bin/python3 - "$out" <<'PY'
 import csv, json, statistics, sys
 out = sys.argv[1]
@@ -46,13 +51,18 @@ torch.update(json.load(open(f"{out}/pytorch-classifier.json"))["models"])
 torch.update(json.load(open(f"{out}/pytorch-conv.json"))["models"])
 torch.update(json.load(open(f"{out}/pytorch-cnn.json"))["models"])
 torch.update(json.load(open(f"{out}/pytorch-unet.json"))["models"])
+torch.update(json.load(open(f"{out}/pytorch-vae.json"))["models"])
+# The VAE's val_loss is minus its test ELBO.
+for entry in torch["vae"]["epochs"]:
+    entry["val_loss"] = -entry["test_elbo"]
 print(f"\n{'model':<10} {'typenet s/epoch':>16} {'PyTorch s/epoch':>16} {'speed-up':>9}  {'measure':<13} {'typenet':>8} {'PyTorch':>8}")
 # The classifiers are validated on the test set, so their val_accuracy is the test accuracy.
 for name, column, measure, digits in (("dense", "val_loss", "val_loss", 5), ("denoise", "val_loss", "val_loss", 5),
                                       ("classifier", "val_accuracy", "test_accuracy", 4),
                                       ("conv", "val_loss", "val_loss", 5),
                                       ("cnn", "val_accuracy", "test_accuracy", 4),
-                                      ("unet", "val_loss", "val_loss", 5)):
+                                      ("unet", "val_loss", "val_loss", 5),
+                                      ("vae", "val_loss", "minus_elbo", 2)):
     rows = list(csv.DictReader(open(f"{out}/{name}/history.csv")))
     ours = statistics.median(float(r["seconds"]) for r in rows)
     theirs = statistics.median(e["seconds"] for e in torch[name]["epochs"])

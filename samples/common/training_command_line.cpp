@@ -8,6 +8,7 @@ TrainingFlags parse_training_command_line(int argc, char** argv, const TrainingC
     CLI::App app{command_line.description, command_line.program};
     TrainingFlags flags;
     flags.epochs = command_line.epochs;
+    flags.learning_rate = command_line.learning_rate;
     flags.out = command_line.out;
     add_training_flags(app, flags, command_line.batch_capacity);
     add_model_file_flags(app, flags);

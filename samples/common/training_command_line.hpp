@@ -19,6 +19,7 @@ struct TrainingCommandLine {
     std::string footer = {};  // after the flags; none when empty
     std::size_t batch_capacity = 0;
     std::size_t epochs = default_epochs;  // --epochs' default
+    double learning_rate = 1e-3;          // --learning-rate's default
     std::filesystem::path out = {};       // --out's default
 };
 

@@ -9,7 +9,9 @@
 #include <bit>
 #include <cmath>
 #include <filesystem>
+#include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include <fmt/format.h>
@@ -26,18 +28,27 @@ namespace samples {
 // The history rides in the checkpoint's named values as the doubles' bits
 // (history.<epoch>.<column>). The accuracies are stored only where the run
 // has them, so that an autoencoder's checkpoint holds the values it held
-// before they were added; one not stored comes back as NaN. An epoch missing
-// any other column is not restored.
+// before they were added; one not stored comes back as NaN. The loss's parts,
+// where layers add loss terms, are stored under their names (history.<epoch>.kl_loss,
+// history.<epoch>.val_kl_loss). An epoch missing any other column is not restored.
 inline void store_history(typenet::io::CheckpointInfo& info, const typenet::History& history) {
     for (const auto& record : history) {
         const std::string key = fmt::format("history.{:06}.", record.epoch);
         for (const auto& column : history_columns)
             if (!column.is_accuracy || !std::isnan(record.*column.value))
                 info.values[key + std::string(column.name)] = std::bit_cast<std::uint64_t>(record.*column.value);
+        for (std::size_t p = 0; p < record.loss_parts.size(); ++p)
+            info.values[fmt::format("{}{}", key, record.part_names[p])] = std::bit_cast<std::uint64_t>(record.loss_parts[p]);
+        for (std::size_t p = 0; p < record.val_loss_parts.size(); ++p)
+            info.values[fmt::format("{}val_{}", key, record.part_names[p])] =
+                std::bit_cast<std::uint64_t>(record.val_loss_parts[p]);
     }
 }
 
-inline typenet::History restore_history(const typenet::io::CheckpointInfo& info) {
+// part_names: the loss's parts the run has (Trainer::loss_part_names); a
+// loss with no terms beside it is not split into parts.
+inline typenet::History restore_history(const typenet::io::CheckpointInfo& info,
+                                        std::span<const std::string_view> part_names = {}) {
     typenet::History history;
     for (std::size_t epoch = 1; epoch <= info.epochs; ++epoch) {
         const std::string key = fmt::format("history.{:06}.", epoch);
@@ -48,6 +59,17 @@ inline typenet::History restore_history(const typenet::io::CheckpointInfo& info)
                 record.*column.value = std::bit_cast<double>(value->second);
             else
                 complete = complete && column.is_accuracy;
+        }
+        if (part_names.size() > 1) {
+            record.part_names = part_names;
+            for (const std::string_view prefix : {"", "val_"}) {
+                auto& parts = prefix.empty() ? record.loss_parts : record.val_loss_parts;
+                for (const auto& name : part_names)
+                    if (const auto value = info.values.find(fmt::format("{}{}{}", key, prefix, name));
+                        value != info.values.end())
+                        parts.push_back(std::bit_cast<double>(value->second));
+                if (!parts.empty() && parts.size() != part_names.size()) complete = false;
+            }
         }
         if (complete) history.push_back(record);
     }
@@ -88,7 +110,7 @@ public:
 
     // FitOptions that continue after `resumed` and keep history.csv and checkpoint.tnm current.
     typenet::FitOptions fit_options(const typenet::io::CheckpointInfo& resumed, typenet::History& history) {
-        history = restore_history(resumed);
+        history = restore_history(resumed, Trainer::loss_part_names);
         seed_ = resumed.seed;
         // The run's seed (on --resume, the checkpoint's): a resumed run draws the masks an unbroken one would.
         trainer_.set_seed(seed_);

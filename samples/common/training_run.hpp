@@ -6,9 +6,11 @@
 // flags are parsed in common/sample_cli.hpp, or compiled once in
 // common/training_command_line.cpp.
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -82,18 +84,30 @@ inline constexpr std::array<HistoryColumn, 5> history_columns{{
     {"seconds", &typenet::EpochRecord::seconds, false, 4},
 }};
 
+// Where layers add loss terms of their own (a VAE's kl_loss), the loss's
+// parts come before the seconds, which stay last, under their names and with
+// val_ before them:
+//   epoch,loss,val_loss,binary_crossentropy,kl_loss,val_binary_crossentropy,val_kl_loss,seconds
 inline void write_history_csv(const std::filesystem::path& file, const typenet::History& history,
                               bool with_accuracies) {
     const auto written = [with_accuracies](const HistoryColumn& column) { return with_accuracies || !column.is_accuracy; };
+    static_assert(history_columns.back().name == "seconds");
+    const auto measures = std::span(history_columns).first(history_columns.size() - 1);
+    const auto part_names = history.empty() ? std::span<const std::string_view>{} : history.front().part_names;
     std::string text = "epoch";
-    for (const auto& column : history_columns)
+    for (const auto& column : measures)
         if (written(column)) text += fmt::format(",{}", column.name);
-    text += '\n';
+    for (const auto& name : part_names) text += fmt::format(",{}", name);
+    for (const auto& name : part_names) text += fmt::format(",val_{}", name);
+    text += ",seconds\n";
     for (const auto& record : history) {
         text += fmt::format("{}", record.epoch);
-        for (const auto& column : history_columns)
+        for (const auto& column : measures)
             if (written(column)) text += fmt::format(",{:.{}f}", record.*column.value, column.decimals);
-        text += '\n';
+        for (const auto* parts : {&record.loss_parts, &record.val_loss_parts})
+            for (std::size_t p = 0; p < part_names.size(); ++p)
+                text += fmt::format(",{:.6f}", p < parts->size() ? (*parts)[p] : NAN);
+        text += fmt::format(",{:.{}f}\n", record.seconds, history_columns.back().decimals);
     }
     typenet::io::write_text_file_atomically(file, text);
 }

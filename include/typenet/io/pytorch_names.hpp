@@ -152,12 +152,35 @@ std::vector<TorchModule> part_modules(PathOf path_of) {
     return modules;
 }
 
+// Whether the parts name their modules: every part declares a torch_name but
+// single layers without parameters, which are code in the module's forward()
+// (a VAE's Sampling), as tags and merges are.
+template <class M, class... Parts>
+constexpr bool parts_name_their_modules() {
+    constexpr std::array<bool, sizeof...(Parts)> declares{DeclaresTorchName<Parts>...};
+    constexpr std::array<bool, sizeof...(Parts)> one_layer{!SequentialPart<Parts>...};
+    bool any = false;
+    for (std::size_t part = 0; part < sizeof...(Parts); ++part) {
+        const std::size_t parameters = M::graph::parameter_offsets[M::part_bounds[part + 1]] -
+                                       M::graph::parameter_offsets[M::part_bounds[part]];
+        if (!declares[part] && !(one_layer[part] && parameters == 0)) return false;
+        any = any || declares[part];
+    }
+    return any;
+}
+
+template <class Part>
+constexpr std::string_view torch_name_of() {
+    if constexpr (DeclaresTorchName<Part>) return Part::torch_name;
+    else return {};
+}
+
 // The modules of the PyTorch network people write for M (docs/safetensors.md).
 template <class M>
 std::vector<TorchModule> default_modules() {
     return []<class... Parts>(TypeList<Parts...>) {
-        if constexpr ((DeclaresTorchName<Parts> && ...)) {
-            constexpr std::array<std::string_view, sizeof...(Parts)> names{std::string_view(Parts::torch_name)...};
+        if constexpr (parts_name_their_modules<M, Parts...>()) {
+            constexpr std::array<std::string_view, sizeof...(Parts)> names{torch_name_of<Parts>()...};
             return part_modules<M>([&](std::size_t part) { return names[part]; });
         } else if constexpr (sizeof...(Parts) == 1 || !(SequentialPart<Parts> || ...)) {
             return std::vector<TorchModule>{{"", M::layer_count}};  // one nn.Sequential
