@@ -4,9 +4,10 @@
 # g++ for AVX2 (x86-64-v3), and clang with AddressSanitizer and
 # UndefinedBehaviorSanitizer; then the concurrency tests under
 # ThreadSanitizer, and every fuzz target for a short bounded time. The
-# tutorials' samples (fashion_classifier, conv_autoencoder, fashion_cnn, unet_denoiser) and their tests
-# are built in the first two only (TYPENET_BUILD_TUTORIAL_SAMPLES: one
-# compiler each, no sanitizer).
+# tutorials' samples (fashion_classifier, conv_autoencoder, fashion_cnn,
+# unet_denoiser, variational_autoencoder) and their tests are built in the
+# first two only (TYPENET_BUILD_TUTORIAL_SAMPLES: one compiler each, no
+# sanitizer).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/install-dependencies.sh tests

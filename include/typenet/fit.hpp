@@ -4,7 +4,7 @@
 // epoch, with the accuracy beside the loss for a loss that has one:
 //   Epoch 1/10 - 1875/1875 steps - 2.31s - loss: 0.49891 - accuracy: 0.8252 - val_loss: 0.42690 - val_accuracy: 0.8469
 // and, where layers add loss terms of their own (layer.hpp), the loss's parts beside it:
-//   Epoch 1/10 - 1875/1875 steps - 9.10s - loss: 171.20 - binary_crossentropy: 166.59 - kl_loss: 4.61 - val_loss: ...
+//   Epoch 1/10 - 1875/1875 steps - 16.93s - loss: 294.74334 - binary_crossentropy: 289.05384 - kl_loss: 5.68950 - val_loss: ...
 #include <algorithm>
 #include <array>
 #include <chrono>

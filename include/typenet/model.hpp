@@ -49,7 +49,10 @@ class Part;
 // there (Sampling: layer.hpp's draws_in_evaluation) draw them from seed, each
 // row's keyed by its row of the data, first_row for the run's first; the
 // other layers run as in inference (Dropout passes its input through).
-//   const auto z = model.part<Encoder>()(workspace, images, tn::Draws{.seed = 7});
+//   const auto decoded = vae(workspace, images, tn::Draws{.seed = 7});
+// first_row numbers the rows: a program that runs a set batch by batch
+// gives each batch its first row's index in the set, or every batch draws
+// the same numbers (evaluate does so itself).
 struct Draws {
     std::uint64_t seed = 0;
     std::size_t first_row = 0;

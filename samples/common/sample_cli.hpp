@@ -75,7 +75,7 @@ inline void add_training_flags(CLI::App& app, TrainingFlags& flags, std::size_t 
     app.add_option("--learning-rate", flags.learning_rate, "Adam's learning rate (positive)")
         ->capture_default_str()
         ->check(positive_number());
-    app.add_option("--seed", flags.seed, "seed of the weights, the shuffle, any noise and dropout's masks")
+    app.add_option("--seed", flags.seed, "seed of the weights, the shuffle, any noise, dropout's masks and Sampling's draws")
         ->capture_default_str()
         ->check(whole_number());
     app.add_option("--threads", flags.threads, "threads for training (default: every core)")
