@@ -24,6 +24,7 @@
 
 namespace {
 std::atomic<long> allocations{0};
+std::atomic<long> allocated_bytes{0};
 }
 
 #if TYPENET_COUNT_ALLOCATIONS
@@ -38,26 +39,32 @@ void* __libc_memalign(std::size_t, std::size_t);
 extern "C" {
 void* malloc(std::size_t n) {
     ++allocations;
+    allocated_bytes += static_cast<long>(n);
     return __libc_malloc(n);
 }
 void* calloc(std::size_t count, std::size_t n) {
     ++allocations;
+    allocated_bytes += static_cast<long>(count * n);
     return __libc_calloc(count, n);
 }
 void* realloc(void* p, std::size_t n) {
     ++allocations;
+    allocated_bytes += static_cast<long>(n);
     return __libc_realloc(p, n);
 }
 void* aligned_alloc(std::size_t alignment, std::size_t n) {
     ++allocations;
+    allocated_bytes += static_cast<long>(n);
     return __libc_memalign(alignment, n);
 }
 void* memalign(std::size_t alignment, std::size_t n) {
     ++allocations;
+    allocated_bytes += static_cast<long>(n);
     return __libc_memalign(alignment, n);
 }
 int posix_memalign(void** out, std::size_t alignment, std::size_t n) {
     ++allocations;
+    allocated_bytes += static_cast<long>(n);
     *out = __libc_memalign(alignment, n);
     return *out ? 0 : ENOMEM;
 }
@@ -139,4 +146,26 @@ TEST(Allocations, NoneInClassificationSteps) {
         trainer.step(std::span(x).first(7 * 784), std::span(labels).first(7));
     }
     EXPECT_EQ(allocations - before, 0);
+}
+
+// The memory constants an app can static_assert on are what the objects take.
+TEST(Allocations, WorkspacesAndTrainersTakeTheBytesTheirConstantsSay) {
+    if (!TYPENET_COUNT_ALLOCATIONS) GTEST_SKIP() << "a sanitizer owns the allocator";
+    using M = notebook::DenoisingAutoencoder;
+    const auto bytes_made_by = [](auto make) {
+        const long before = allocated_bytes;
+        make();
+        return static_cast<std::size_t>(allocated_bytes - before);
+    };
+    EXPECT_EQ(bytes_made_by([] { M model; }), M::parameter_bytes);
+    EXPECT_EQ(bytes_made_by([] { tn::Workspace<M, 32> workspace; }), (tn::Workspace<M, 32>::bytes));
+    EXPECT_EQ(bytes_made_by([] { tn::InferenceWorkspace<M, 1> workspace; }), (tn::InferenceWorkspace<M, 1>::bytes));
+    static_assert(sizeof(tn::InlineWorkspace<M, 1>) == tn::InlineWorkspace<M, 1>::bytes);
+
+    M model;
+    using T = tn::Trainer<M, tn::Adam, tn::MSE, 32>;
+    const std::size_t trainer_bytes = bytes_made_by([&] { T trainer(model, {}, 2); });
+    // Beside the shares and the state: the list of shares and the threads' own bookkeeping.
+    EXPECT_GE(trainer_bytes, 2 * T::bytes_per_thread + T::optimizer_state_bytes);
+    EXPECT_LE(trainer_bytes, 2 * T::bytes_per_thread + T::optimizer_state_bytes + 4096);
 }

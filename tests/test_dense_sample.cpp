@@ -98,6 +98,17 @@ TEST_F(DenseSample, HelpListsTheFlagsAndExitsZero) {
     EXPECT_EQ(result.err, "") << result;
 }
 
+// --summary prints Keras's model.summary() with the memory, reads no data and writes nothing.
+TEST_F(DenseSample, SummaryPrintsTheLayersAndExitsZeroWithoutReadingData) {
+    const ProgramResult result =
+        run({"--summary", "--data", (scratch_ / "no such data").string(), "--out", out_.string()});
+    EXPECT_EQ(result.exit_code, 0) << result;
+    EXPECT_THAT(result.out, HasSubstr("1 Dense relu                              (64)                     50,240\n"));
+    EXPECT_THAT(result.out, HasSubstr("Total params: 101,200 (395.3 KiB)\n"));
+    EXPECT_EQ(result.err, "") << result;
+    EXPECT_FALSE(fs::exists(out_));
+}
+
 struct UsageCase {
     std::string name;
     std::vector<std::string> arguments;

@@ -41,6 +41,14 @@ TEST_F(VariationalAutoencoderSample, HelpSaysTheTutorialsLearningRateAndExitsZer
     EXPECT_TRUE(std::regex_search(result.out, std::regex(R"(--epochs [^\n]*=10\n)"))) << result;
 }
 
+// Keras's summary of the tutorial's model: 69,989 parameters, Sampling among the layers.
+TEST_F(VariationalAutoencoderSample, SummaryShowsTheTutorialsModel) {
+    const ProgramResult result = tt::run_program(VariationalAutoencoder::program, {"--summary"});
+    EXPECT_EQ(result.exit_code, 0) << result;
+    EXPECT_THAT(result.out, HasSubstr("4 Sampling kl one_sample                  (2)                           0\n"));
+    EXPECT_THAT(result.out, HasSubstr("Total params: 69,989 "));
+}
+
 TEST_F(VariationalAutoencoderSample, MissingDataFolderExitsOneNamingItAndMakesNoOutFolder) {
     expect_missing_data_refused();
 }

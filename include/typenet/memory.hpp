@@ -20,6 +20,9 @@ constexpr std::size_t align_up(std::size_t floats) {
     return (floats + alignment_floats - 1) / alignment_floats * alignment_floats;
 }
 
+// The bytes an AlignedFloats of that many floats holds.
+constexpr std::size_t aligned_bytes(std::size_t floats) { return align_up(floats) * sizeof(float); }
+
 class AlignedFloats {
 public:
     AlignedFloats() = default;

@@ -116,6 +116,8 @@ public:
     static constexpr std::size_t parameter_count = graph::parameter_count;
     static constexpr std::size_t trainable_parameter_count = graph::trainable_parameter_count;
     static constexpr std::size_t non_trainable_parameter_count = graph::non_trainable_parameter_count;
+    // The bytes the parameters take (a model's block; an exported header's array takes parameter_count floats).
+    static constexpr std::size_t parameter_bytes = aligned_bytes(parameter_count);
     // As given: named parts (Sequential) and single layers.
     using parts = TypeList<Parts...>;
     static constexpr std::size_t part_count = sizeof...(Parts);
@@ -202,6 +204,9 @@ public:
     // What it holds, in floats: compile-time constants.
     static constexpr std::size_t activation_floats = activation_plan.floats(Capacity);
     static constexpr std::size_t gradient_floats = gradient_plan.floats(Capacity);
+    // The bytes it allocates: activations, gradients and scratch.
+    static constexpr std::size_t bytes =
+        aligned_bytes(activation_floats) + aligned_bytes(gradient_floats) + aligned_bytes(graph::scratch_floats);
 
     Workspace()
         : activations_(activation_floats), gradients_(gradient_floats), scratch_(graph::scratch_floats) {
@@ -226,7 +231,6 @@ public:
     // Where merge m writes the gradient of the activation it reads beside its input.
     float* skip_gradient(std::size_t m) { return skip_gradient_[m]; }
     float* scratch() { return scratch_.data(); }
-    std::size_t bytes() const { return (activations_.size() + gradients_.size() + scratch_.size()) * sizeof(float); }
 
 private:
     AlignedFloats activations_, gradients_, scratch_;
@@ -247,6 +251,8 @@ public:
     using model_type = M;
     static constexpr std::size_t capacity = Capacity;
     static constexpr std::size_t activation_floats = plan.floats(Capacity);
+    // The bytes it allocates: activations and scratch.
+    static constexpr std::size_t bytes = aligned_bytes(activation_floats + graph::scratch_floats);
 
     InferenceWorkspace() : floats_(activation_floats + graph::scratch_floats) {}
     InferenceWorkspace(const InferenceWorkspace&) = delete;
@@ -256,7 +262,6 @@ public:
         return floats_.data() + plan.offset(plan.buffer_of[graph::value_of[i]], Capacity);
     }
     float* scratch() { return floats_.data() + activation_floats; }
-    std::size_t bytes() const { return floats_.size() * sizeof(float); }
 
 private:
     AlignedFloats floats_;
@@ -274,6 +279,8 @@ public:
     using model_type = M;
     static constexpr std::size_t capacity = Capacity;
     static constexpr std::size_t activation_floats = plan.floats(Capacity);
+    // Its size, activations and scratch: what a static or a stack must hold (its sizeof).
+    static constexpr std::size_t bytes = aligned_bytes(activation_floats + graph::scratch_floats);
     float* activation(std::size_t i) {
         return floats_.data() + plan.offset(plan.buffer_of[graph::value_of[i]], Capacity);
     }

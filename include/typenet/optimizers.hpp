@@ -77,6 +77,7 @@ concept GradientOptimizer =
              std::span<const float> gradients, float largest) {
         { state.step } -> std::same_as<std::int64_t&>;
         { O::state_name } -> std::convertible_to<std::string_view>;
+        { O::state_bytes(std::size_t{}) } -> std::convertible_to<std::size_t>;
         { optimizer.next_step(std::as_const(state)) } -> std::same_as<typename O::Step>;
         { step.number } -> std::convertible_to<std::int64_t>;
         { optimizer.certainly_finite(step, largest, largest) } -> std::convertible_to<bool>;
@@ -100,6 +101,8 @@ struct Adam {
         std::int64_t step = 0;
     };
     static constexpr std::string_view state_name = "Adam moments";
+    // The bytes of the state for n parameters: a compile-time constant.
+    static constexpr std::size_t state_bytes(std::size_t n) { return 2 * aligned_bytes(n); }
 
     struct Step {
         float alpha;          // the step size, bias corrections folded in
@@ -159,6 +162,7 @@ struct SGD {
         std::int64_t step = 0;
     };
     static constexpr std::string_view state_name = "SGD velocities";
+    static constexpr std::size_t state_bytes(std::size_t n) { return aligned_bytes(n); }
 
     struct Step {
         std::int64_t number;  // the step count once this step is done

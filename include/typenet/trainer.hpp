@@ -433,6 +433,21 @@ private:
         std::array<double, loss_input::loss_term_count> loss_terms{};
     };
 
+public:
+    // What training takes beside the model's parameters, in bytes, known at
+    // compile time: per thread, its workspace (activations, their gradients,
+    // scratch), its share of the gradients, a copy of its rows' targets and
+    // its sums for batch statistics; and once, the optimizer's state.
+    //   static_assert(2 * MyTrainer::bytes_per_thread + MyTrainer::optimizer_state_bytes < (64 << 20));
+    static constexpr std::size_t bytes_per_thread =
+        sizeof(Share) + Workspace<M, Capacity>::bytes + aligned_bytes(M::parameter_count) +
+        (std::is_same_v<target, OutputShaped> ? aligned_bytes(Capacity * output_shape::size)
+                                              : Capacity * sizeof(std::int32_t)) +
+        sum_offsets[trained_layers] * sizeof(double);
+    static constexpr std::size_t optimizer_state_bytes = Optimizer::state_bytes(M::parameter_count);
+
+private:
+
     template <class Arch, class RowOf>
     double run_shares(const RowOf& row_of, std::int64_t step, bool alone) {
         using reduction = typename loss_input::loss::reduction;

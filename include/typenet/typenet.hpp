@@ -25,5 +25,6 @@
 #include "typenet/optimizers.hpp"
 #include "typenet/samples.hpp"
 #include "typenet/shape.hpp"
+#include "typenet/summary.hpp"
 #include "typenet/targets.hpp"
 #include "typenet/trainer.hpp"

@@ -278,6 +278,8 @@ int main(int argc, char** argv) {
                "Writes metrics.json and errors.png into --out (metrics.csv with --all-classes).\n"
                "Exit codes: 0 done, 1 bad data, 2 bad usage, 3 training met a non-finite loss or gradient.");
     samples::parse_flags(app, argc, argv);
+    if (csv_option->count() > 0) samples::print_summary_if_asked<EcgDetector>(flags);
+    samples::print_summary_if_asked<notebook::DenseAutoencoder>(flags);
 
     samples::run_or_exit(program, [&] {
         if (csv_option->count() > 0) {

@@ -43,6 +43,7 @@ int run_denoising_task(int argc, char** argv, const DenoisingSample& sample, Den
         ->capture_default_str()
         ->check(between(0.0, 1.0, "a noise factor from 0 to 1"));
     parse_flags(app, argc, argv);
+    print_summary_if_asked<M>(flags);
 
     const auto data = load_data_or_exit(program, flags.data);
 

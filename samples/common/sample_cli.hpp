@@ -84,6 +84,8 @@ inline void add_training_flags(CLI::App& app, TrainingFlags& flags, std::size_t 
         ->check(between(1, 256, "a thread count from 1 to 256"));
     app.add_option("--data", flags.data, "folder holding the Fashion-MNIST IDX files")->capture_default_str();
     app.add_option("--out", flags.out, "folder for the results")->capture_default_str();
+    app.add_flag("--summary", flags.summary,
+                 "print the model's layers, parameter counts and memory (as Keras's model.summary()) and exit");
 }
 
 // For the samples that keep checkpoints and the model file (samples/common/training_files.hpp).

@@ -20,6 +20,7 @@
 #include "typenet/fit.hpp"
 #include "typenet/io/atomic_file.hpp"
 #include "typenet/io/idx.hpp"
+#include "typenet/summary.hpp"
 #include "typenet/trainer.hpp"
 
 namespace samples {
@@ -42,6 +43,7 @@ struct TrainingFlags {
     std::filesystem::path resume;         // a checkpoint to continue from
     std::filesystem::path export_header;  // where to write the trained weights as a C++ header
     std::filesystem::path export_safetensors;  // and as safetensors with PyTorch's names and layouts
+    bool summary = false;                 // print the model's summary and exit
 };
 
 [[noreturn]] inline void fail(const std::string& program, int code, const std::string& message) {
@@ -110,6 +112,15 @@ inline void write_history_csv(const std::filesystem::path& file, const typenet::
         text += fmt::format(",{:.{}f}\n", record.seconds, history_columns.back().decimals);
     }
     typenet::io::write_text_file_atomically(file, text);
+}
+
+// --summary: the model's layers, parameters and memory (typenet/summary.hpp),
+// then exit 0, before any data is read.
+template <class M>
+void print_summary_if_asked(const TrainingFlags& flags) {
+    if (!flags.summary) return;
+    fmt::print("{}", typenet::summary<M>());
+    std::exit(0);
 }
 
 // Runs work; a file problem exits with 1, a non-finite loss or gradient with 3.

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
                         "4x4x8, Conv2D and UpSampling2D back) on Fashion-MNIST with binary crossentropy.",
          .batch_capacity = batch_capacity,
          .out = "out/conv"});
+    samples::print_summary_if_asked<ConvAutoencoder>(flags);
 
     const auto data = samples::load_data_or_exit(program, flags.data);
     const tn::Samples<Image> train{data.train_images.pixels}, test{data.test_images.pixels};

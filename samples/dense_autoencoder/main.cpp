@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
          .description = "Trains the notebook's dense autoencoder (784 -> 64 -> 784) on Fashion-MNIST.",
          .batch_capacity = batch_capacity,
          .out = "out/dense"});
+    samples::print_summary_if_asked<DenseAutoencoder>(flags);
 
     const auto data = samples::load_data_or_exit(program, flags.data);
 

@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
                    "Exit codes: 0 done, 1 bad data, 2 bad usage, 3 training met a non-finite loss or gradient.",
          .batch_capacity = batch_capacity,
          .out = "out/classifier"});
+    samples::print_summary_if_asked<FashionClassifier>(flags);
 
     const auto data = samples::load_data_or_exit(program, flags.data);
     const tn::Samples<tn::Shape<28, 28>> train{data.train_images.pixels}, test{data.test_images.pixels};

@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
          .batch_capacity = batch_capacity,
          .epochs = 5,
          .out = "out/cnn"});
+    samples::print_summary_if_asked<FashionCnn>(flags);
 
     const auto data = samples::load_data_or_exit(program, flags.data);
     const tn::Samples<tn::Shape<28, 28, 1>> train{data.train_images.pixels}, test{data.test_images.pixels};

@@ -111,6 +111,7 @@ int main(int argc, char** argv) {
          .batch_capacity = batch_capacity,
          .learning_rate = 1e-4,
          .out = "out/vae"});
+    samples::print_summary_if_asked<VariationalAutoencoder>(flags);
 
     const auto data = samples::load_data_or_exit(program, flags.data);
     const std::vector<float> train_pixels = binarized(data.train_images.pixels);
