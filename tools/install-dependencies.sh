@@ -16,6 +16,8 @@ main_packages=(
 test_packages=(
   clang googletest libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev valgrind
   python3-torch
+  # The embedded inference test's 32-bit build (tests/embedded).
+  g++-multilib
 )
 
 case "${1:-tests}" in

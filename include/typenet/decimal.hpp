@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "typenet/compile_time_error.hpp"
 #include "typenet/instruction_set.hpp"
 
 namespace typenet::inline TYPENET_ISA_NAMESPACE {
@@ -40,31 +41,34 @@ struct Decimal {
             ++digits;
             const int digit = text[i] - '0';
             if (significand > (max_significand - digit) / 10)
-                throw "typenet: a decimal setting has at most 15 significant digits (its digits at most 2^53)";
+                refuse_at_compile_time(
+                    "typenet: a decimal setting has at most 15 significant digits (its digits at most 2^53)");
             significand = significand * 10 + digit;
             if (point) --exponent;
         }
-        if (digits == 0) throw "typenet: write a real-valued setting as a decimal, such as 0.25, -1.5 or 1e-3";
+        if (digits == 0)
+            refuse_at_compile_time("typenet: write a real-valued setting as a decimal, such as 0.25, -1.5 or 1e-3");
         if (i < end && (text[i] == 'e' || text[i] == 'E')) {
             ++i;
             const bool negative_power = i < end && text[i] == '-';
             if (i < end && (text[i] == '-' || text[i] == '+')) ++i;
-            if (i == end) throw "typenet: a decimal setting's exponent has no digits";
+            if (i == end) refuse_at_compile_time("typenet: a decimal setting's exponent has no digits");
             std::int32_t power = 0;
             for (; i < end && is_digit(text[i]); ++i) {
-                if (power > 1000) throw "typenet: a decimal setting's exponent is far too large";
+                if (power > 1000) refuse_at_compile_time("typenet: a decimal setting's exponent is far too large");
                 power = power * 10 + (text[i] - '0');
             }
             exponent += negative_power ? -power : power;
         }
-        if (i != end) throw "typenet: write a real-valued setting as a decimal, such as 0.25, -1.5 or 1e-3";
+        if (i != end)
+            refuse_at_compile_time("typenet: write a real-valued setting as a decimal, such as 0.25, -1.5 or 1e-3");
         if (significand == 0) exponent = 0;
         while (significand != 0 && significand % 10 == 0) {
             significand /= 10;
             ++exponent;
         }
         if (exponent > max_exponent || exponent < -max_exponent)
-            throw "typenet: a decimal setting lies between 1e-22 and 1e22 in magnitude, or is 0";
+            refuse_at_compile_time("typenet: a decimal setting lies between 1e-22 and 1e22 in magnitude, or is 0");
         if (negative) significand = -significand;
     }
 

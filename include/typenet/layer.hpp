@@ -75,6 +75,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "typenet/compile_time_error.hpp"
 #include "typenet/instruction_set.hpp"
 #include "typenet/kernels/simd.hpp"
 #include "typenet/random.hpp"
@@ -154,11 +155,11 @@ struct TagName {
 
     template <std::size_t N>
     consteval TagName(const char (&text)[N]) {  // NOLINT: implicit, so that Tag<"a"> reads as written
-        if (N < 2 || N - 1 > max_size) throw "typenet: a tag's name has 1 to 23 characters";
+        if (N < 2 || N - 1 > max_size) refuse_at_compile_time("typenet: a tag's name has 1 to 23 characters");
         for (std::size_t i = 0; i + 1 < N; ++i) {
             const char c = text[i];
             if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
-                throw "typenet: a tag's name has only letters, digits and underscores";
+                refuse_at_compile_time("typenet: a tag's name has only letters, digits and underscores");
             chars[i] = c;
         }
         size = N - 1;

@@ -23,13 +23,23 @@ constexpr std::size_t align_up(std::size_t floats) {
 // The bytes an AlignedFloats of that many floats holds.
 constexpr std::size_t aligned_bytes(std::size_t floats) { return align_up(floats) * sizeof(float); }
 
+// Built without exceptions (an embedded app's -fno-exceptions), there is no
+// bad_alloc to throw: the program stops, as new does there.
+[[noreturn]] inline void out_of_memory() {
+#if defined(__cpp_exceptions)
+    throw std::bad_alloc();
+#else
+    std::abort();
+#endif
+}
+
 class AlignedFloats {
 public:
     AlignedFloats() = default;
     explicit AlignedFloats(std::size_t count) : size_(count) {
         if (count == 0) return;
         void* block = std::aligned_alloc(alignment_bytes, align_up(count) * sizeof(float));
-        if (!block) throw std::bad_alloc();
+        if (!block) out_of_memory();
         data_.reset(static_cast<float*>(block));
         std::memset(block, 0, align_up(count) * sizeof(float));
     }

@@ -12,7 +12,9 @@
 #include <span>
 #include <string>
 
+#if defined(__cpp_exceptions)  // to word the exceptions' messages; an app built without needs no fmt
 #include <fmt/format.h>
+#endif
 
 #include "typenet/error.hpp"
 #include "typenet/graph.hpp"
@@ -342,9 +344,15 @@ public:
     std::span<const float> run(W& workspace, std::span<const float> inputs, const Draws* draws,
                                double* loss_terms) const {
         constexpr std::size_t row_size = input_shape::size;
-        if (inputs.size() % row_size != 0 || inputs.empty() || inputs.size() / row_size > W::capacity)
+        if (inputs.size() % row_size != 0 || inputs.empty() || inputs.size() / row_size > W::capacity) {
+#if defined(__cpp_exceptions)
             throw UsageError(fmt::format("typenet: expected 1 to {} rows of {} floats, got {} floats", W::capacity,
                                          row_size, inputs.size()));
+#else
+            report_usage_error("typenet: a call takes 1 to its workspace's capacity of whole rows");
+            return {};
+#endif
+        }
         const std::size_t rows = inputs.size() / row_size;
         // The first layer reads the input where it is (copying one image costs
         // a tenth of a dense inference), unless the part has no work (its output
@@ -394,7 +402,8 @@ private:
                                      .batch_rows = rows});
             if (!drawn) B::template forward<Arch>(parameters, read(I), y, rows, scratch);
             if constexpr (HasLossTerm<B>)
-                if (loss_terms) loss_terms[loss_terms_before[I - First]] += B::template loss_term<Arch>(parameters, read(I), y, rows);
+                if (loss_terms)
+                    loss_terms[loss_terms_before[I - First]] += B::template loss_term<Arch>(parameters, read(I), y, rows);
         }
     }
     // A part runs on its input alone: no merge in it reads an activation before it.

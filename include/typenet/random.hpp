@@ -58,17 +58,12 @@ public:
 
     // Uniform integer in [0, bound) without modulo bias (Lemire's method).
     std::uint64_t below(std::uint64_t bound) {
-        __extension__ using u128 = unsigned __int128;
-        u128 product = static_cast<u128>(next()) * bound;
-        auto low = static_cast<std::uint64_t>(product);
-        if (low < bound) {
+        Product product = multiply(next(), bound);
+        if (product.low < bound) {
             const std::uint64_t threshold = -bound % bound;
-            while (low < threshold) {
-                product = static_cast<u128>(next()) * bound;
-                low = static_cast<std::uint64_t>(product);
-            }
+            while (product.low < threshold) product = multiply(next(), bound);
         }
-        return static_cast<std::uint64_t>(product >> 64);
+        return product.high;
     }
 
     // Standard normal (Box-Muller in double, so the tails are right).
@@ -86,6 +81,19 @@ public:
     const auto& state() const { return state_; }
 
 private:
+    // The 128-bit product of two 64-bit numbers, from 32-bit halves: exact,
+    // and portable to 32-bit targets, which have no unsigned __int128.
+    struct Product {
+        std::uint64_t high, low;
+    };
+    static Product multiply(std::uint64_t a, std::uint64_t b) {
+        const std::uint64_t a_low = a & 0xffffffffu, a_high = a >> 32, b_low = b & 0xffffffffu, b_high = b >> 32;
+        const std::uint64_t low_low = a_low * b_low, high_low = a_high * b_low, low_high = a_low * b_high;
+        const std::uint64_t middle = (low_low >> 32) + (high_low & 0xffffffffu) + (low_high & 0xffffffffu);
+        return {a_high * b_high + (high_low >> 32) + (low_high >> 32) + (middle >> 32),
+                (middle << 32) | (low_low & 0xffffffffu)};
+    }
+
     // splitmix64's finalizer: every bit of x moves every bit of the result.
     static std::uint64_t mix(std::uint64_t x) {
         x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;

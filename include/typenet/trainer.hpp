@@ -447,7 +447,6 @@ public:
     static constexpr std::size_t optimizer_state_bytes = Optimizer::state_bytes(M::parameter_count);
 
 private:
-
     template <class Arch, class RowOf>
     double run_shares(const RowOf& row_of, std::int64_t step, bool alone) {
         using reduction = typename loss_input::loss::reduction;
