@@ -1,4 +1,6 @@
 // Every layer's backward against central differences, over every type list we ship.
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include "support/gradient_check.hpp"
@@ -8,16 +10,21 @@ namespace tn = typenet;
 using tn::testing::check_gradients;
 
 template <class M>
-void expect_gradients_match(std::uint64_t seed = 1) {
-    const auto report = check_gradients<M>(seed);
-    EXPECT_EQ(report.checked, M::parameter_count + 2 * M::input_shape::size);
+void expect_gradients_match(std::uint64_t seed = 1, std::size_t most = std::size_t(-1)) {
+    const auto report = check_gradients<M>(seed, most);
+    EXPECT_EQ(report.checked, std::min(most, M::parameter_count) + std::min(most, 2 * M::input_shape::size));
     EXPECT_TRUE(report.failures.empty()) << report.failures.size() << " mismatches, first: " << report.failures.front();
     EXPECT_LE(report.kinks, report.checked / 100) << "too many points at a ReLU kink to trust the check";
 }
 
-TEST(Gradients, DenseAutoencoderOfTheNotebook) { expect_gradients_match<notebook::DenseAutoencoder>(); }
+// Of the notebook's models, 1,500 parameters (of 101,200 and 3,217) and 1,500
+// inputs (of 1,568), drawn by the seed: every layer is reached, and the test
+// command runs them under QEMU too.
+TEST(Gradients, DenseAutoencoderOfTheNotebook) { expect_gradients_match<notebook::DenseAutoencoder>(1, 1500); }
 
-TEST(Gradients, DenoisingAutoencoderOfTheNotebook) { expect_gradients_match<notebook::DenoisingAutoencoder>(); }
+TEST(Gradients, DenoisingAutoencoderOfTheNotebook) {
+    expect_gradients_match<notebook::DenoisingAutoencoder>(1, 1500);
+}
 
 TEST(Gradients, EcgDetectorOfTheTutorial) {
     for (std::uint64_t seed : {1, 2}) expect_gradients_match<notebook::EcgDetector>(seed);

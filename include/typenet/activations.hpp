@@ -1,13 +1,13 @@
 #pragma once
 // Activations, each with its derivative written in terms of its output, so
 // backward needs only the activations forward already stored. apply and
-// derivative work on xsimd batches; the reference_ twins are the plain
+// derivative work on vector batches (kernels/simd.hpp); the reference_ twins are the plain
 // formulas the tests check the vector code against.
 #include <cmath>
 #include <concepts>
 #include <string_view>
 
-#include <xsimd/xsimd.hpp>
+#include "typenet/kernels/simd.hpp"
 
 #include "typenet/compile_time_text.hpp"
 #include "typenet/decimal.hpp"
@@ -28,10 +28,10 @@ struct Linear {
 struct ReLU {
     static constexpr std::string_view name = "relu";
     template <class V>
-    static V apply(V x) { return xsimd::max(x, V(0.0f)); }
+    static V apply(V x) { return simd::max(x, V(0.0f)); }
     // At 0 the derivative is taken as 0, as TensorFlow and PyTorch do.
     template <class V>
-    static V derivative(V y) { return xsimd::select(y > V(0.0f), V(1.0f), V(0.0f)); }
+    static V derivative(V y) { return simd::select(y > V(0.0f), V(1.0f), V(0.0f)); }
     static float reference_apply(float x) { return x > 0.0f ? x : 0.0f; }
     static float reference_derivative(float y) { return y > 0.0f ? 1.0f : 0.0f; }
 };
@@ -48,7 +48,7 @@ struct Sigmoid {
     // weight. Matching it would cost a second exp (xsimd's never returns a
     // subnormal) and a select in every sigmoid of every forward pass.
     template <class V>
-    static V apply(V x) { return V(1.0f) / (V(1.0f) + xsimd::exp(-x)); }
+    static V apply(V x) { return V(1.0f) / (V(1.0f) + simd::exp(-x)); }
     template <class V>
     static V derivative(V y) { return y * (V(1.0f) - y); }
     static float reference_apply(float x) { return 1.0f / (1.0f + std::exp(-x)); }
@@ -58,7 +58,7 @@ struct Sigmoid {
 struct Tanh {
     static constexpr std::string_view name = "tanh";
     template <class V>
-    static V apply(V x) { return xsimd::tanh(x); }
+    static V apply(V x) { return simd::tanh(x); }
     template <class V>
     static V derivative(V y) { return V(1.0f) - y * y; }
     static float reference_apply(float x) { return std::tanh(x); }
@@ -93,10 +93,10 @@ struct LeakyReLU {
     static constexpr std::string_view name =
         constant_text<detail::NameWithSetting<detail::leaky_relu_name, Slope>>.view();
     template <class V>
-    static V apply(V x) { return xsimd::select(x > V(0.0f), x, x * V(slope)); }
+    static V apply(V x) { return simd::select(x > V(0.0f), x, x * V(slope)); }
     // At 0 the derivative is taken as the slope, as TensorFlow does.
     template <class V>
-    static V derivative(V y) { return xsimd::select(y > V(0.0f), V(1.0f), V(slope)); }
+    static V derivative(V y) { return simd::select(y > V(0.0f), V(1.0f), V(slope)); }
     static float reference_apply(float x) { return x > 0.0f ? x : slope * x; }
     static float reference_derivative(float y) { return y > 0.0f ? 1.0f : slope; }
 };
@@ -110,20 +110,20 @@ struct ELU {
     static constexpr float alpha = Alpha.value_as_float();
     static constexpr std::string_view name = constant_text<detail::NameWithSetting<detail::elu_name, Alpha>>.view();
     template <class V>
-    static V apply(V x) { return xsimd::select(x > V(0.0f), x, V(alpha) * xsimd::expm1(x)); }
+    static V apply(V x) { return simd::select(x > V(0.0f), x, V(alpha) * simd::expm1(x)); }
     // At 0 the derivative is taken as alpha, as Keras's gradient of its ELU gives.
     template <class V>
-    static V derivative(V y) { return xsimd::select(y > V(0.0f), V(1.0f), y + V(alpha)); }
+    static V derivative(V y) { return simd::select(y > V(0.0f), V(1.0f), y + V(alpha)); }
     static float reference_apply(float x) { return x > 0.0f ? x : alpha * std::expm1(x); }
     static float reference_derivative(float y) { return y > 0.0f ? 1.0f : y + alpha; }
 };
 
 // What a layer's activation parameter must provide.
 template <class T>
-concept ActivationFunction = requires(float x, xsimd::batch<float> v) {
+concept ActivationFunction = requires(float x, simd::batch<float> v) {
     { T::name } -> std::convertible_to<std::string_view>;
-    { T::apply(v) } -> std::same_as<xsimd::batch<float>>;
-    { T::derivative(v) } -> std::same_as<xsimd::batch<float>>;
+    { T::apply(v) } -> std::same_as<simd::batch<float>>;
+    { T::derivative(v) } -> std::same_as<simd::batch<float>>;
     { T::reference_apply(x) } -> std::same_as<float>;
     { T::reference_derivative(x) } -> std::same_as<float>;
 };

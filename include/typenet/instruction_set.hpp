@@ -28,7 +28,8 @@
 // is left out: typenet never calls those.
 // The letters are those of the lines below, in their order.
 // Other processors get "portable", with no letters: their extensions are not
-// told apart, so on them units must share one -march.
+// told apart, so on them units must share one -march (and xsimd has no
+// vectors for them: they build with TYPENET_NO_SIMD).
 
 #if defined(__x86_64__) || defined(_M_X64)
 #if defined(__AVX512F__) && defined(__AVX512CD__) && defined(__AVX512VL__) && defined(__AVX512BW__) && \
@@ -275,9 +276,18 @@
 #define TYPENET_ISA_PASTE(level, letters) TYPENET_ISA_PASTE_(level, letters)
 #define TYPENET_ISA_PASTE_(level, letters) level##_plus_##letters
 #if defined(TYPENET_ISA_BEYOND_LEVEL)
-#define TYPENET_ISA_NAMESPACE TYPENET_ISA_PASTE(TYPENET_ISA_LEVEL_NAME, TYPENET_ISA_LETTERS)
+#define TYPENET_ISA_PROCESSOR TYPENET_ISA_PASTE(TYPENET_ISA_LEVEL_NAME, TYPENET_ISA_LETTERS)
 #else
-#define TYPENET_ISA_NAMESPACE TYPENET_ISA_LEVEL_NAME
+#define TYPENET_ISA_PROCESSOR TYPENET_ISA_LEVEL_NAME
+#endif
+// A unit built without SIMD kernels (TYPENET_NO_SIMD, kernels/scalar_simd.hpp)
+// runs other code than a vector unit for the same processor: scalar_avx2, say.
+#define TYPENET_ISA_SCALAR(processor) TYPENET_ISA_SCALAR_(processor)
+#define TYPENET_ISA_SCALAR_(processor) scalar_##processor
+#if defined(TYPENET_NO_SIMD)
+#define TYPENET_ISA_NAMESPACE TYPENET_ISA_SCALAR(TYPENET_ISA_PROCESSOR)
+#else
+#define TYPENET_ISA_NAMESPACE TYPENET_ISA_PROCESSOR
 #endif
 
 // -ffast-math (and -ffinite-math-only, which it implies) lets the compiler

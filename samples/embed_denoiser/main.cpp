@@ -2,9 +2,12 @@
 // written by `denoising_autoencoder --export-header`), the model runs from
 // them with a static workspace, and nothing is read but the image to clean.
 //
-//   embed_denoiser noisy.png clean.png      (PNG or PGM in; PNG, or PGM if the name ends in .pgm, out)
+//   embed_denoiser noisy.png clean.png      (PNG or PGM in; PNG out, or PGM if the name ends in .pgm,
+//                                            or the floats, one a line, if it ends in .txt)
 #include <cstdio>
 #include <filesystem>
+#include <span>
+#include <string>
 
 #include <fmt/format.h>
 
@@ -28,6 +31,13 @@ void write_pgm(const std::filesystem::path& path, const tn::io::GrayImage& image
     tn::io::write_text_file_atomically(path, bytes);
 }
 
+// The model's own numbers, unrounded: for comparing builds (tests/embedded/compare_builds.py).
+void write_floats(const std::filesystem::path& path, std::span<const float> pixels) {
+    std::string text;
+    for (const float v : pixels) text += fmt::format("{:.9g}\n", v);
+    tn::io::write_text_file_atomically(path, text);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -45,7 +55,9 @@ int main(int argc, char** argv) {
         const tn::ModelView<Denoiser> model(trained_denoising_autoencoder::parameters);
         const auto cleaned = model(workspace, image.pixels);
         const tn::io::GrayImage result{28, 28, {cleaned.begin(), cleaned.end()}};
-        if (output.extension() == ".pgm")
+        if (output.extension() == ".txt")
+            write_floats(output, cleaned);
+        else if (output.extension() == ".pgm")
             write_pgm(output, result);
         else
             tn::io::write_png(output, result);

@@ -40,7 +40,7 @@ inline void add_combination(float* dst, const float* coefficients, const float* 
     constexpr std::size_t whole = vector_part<Arch>(N);
     for (std::size_t i = 0; i < whole; i += lanes<Arch>) {
         V acc = V::load_unaligned(dst + i);
-        for (std::size_t k = 0; k < K; ++k) acc = xsimd::fma(V(coefficients[k]), V::load_unaligned(rows + k * stride + i), acc);
+        for (std::size_t k = 0; k < K; ++k) acc = simd::fma(V(coefficients[k]), V::load_unaligned(rows + k * stride + i), acc);
         acc.store_unaligned(dst + i);
     }
     if constexpr (whole < N) {
@@ -111,10 +111,10 @@ void column_sums(const float* x, std::size_t rows, std::size_t n, float* out) {
 template <class Arch>
 class LargestMagnitude {
 public:
-    void add(floats<Arch> x) { vector_ = xsimd::max(vector_, xsimd::abs(x)); }
+    void add(floats<Arch> x) { vector_ = simd::max(vector_, simd::abs(x)); }
     void add(float x) { scalar_ = std::max(scalar_, std::abs(x)); }
     void add(const LargestMagnitude& other) {
-        vector_ = xsimd::max(vector_, other.vector_);
+        vector_ = simd::max(vector_, other.vector_);
         scalar_ = std::max(scalar_, other.scalar_);
     }
     float value() const {
@@ -164,7 +164,7 @@ Magnitudes magnitudes(const float* x, std::size_t n) {
         largest[0].add(largest[c]);
     }
     Magnitudes result{0, largest[0].value()};
-    if (xsimd::hadd(probe[0]) == 0.0f && tail == 0.0f) return result;
+    if (simd::hadd(probe[0]) == 0.0f && tail == 0.0f) return result;
     for (std::size_t j = 0; j < n; ++j) result.non_finite += !std::isfinite(x[j]);
     return result;
 }

@@ -38,7 +38,7 @@ inline constexpr float probability_epsilon = 1e-7f;
 // on the next narrower set there. (From logits they need only exp and
 // log1p, which compile.)
 template <class Arch>
-using logarithm_arch = std::conditional_t<std::is_base_of_v<xsimd::avx512f, Arch>, narrower_t<Arch>, Arch>;
+using logarithm_arch = std::conditional_t<is_avx512<Arch>, narrower_t<Arch>, Arch>;
 
 // Returns sum (y - t)^2; when gradient is given, writes scale * 2 (y - t) into it.
 template <class Arch>
@@ -50,10 +50,10 @@ double squared_error(const float* y, const float* t, std::size_t count, float sc
     std::size_t i = 0;
     for (; i < whole; i += lanes<Arch>) {
         const V d = V::load_unaligned(y + i) - V::load_unaligned(t + i);
-        sum = xsimd::fma(d, d, sum);
+        sum = simd::fma(d, d, sum);
         if (gradient) (twice_scale * d).store_unaligned(gradient + i);
     }
-    double total = xsimd::hadd(sum);
+    double total = simd::hadd(sum);
     for (; i < count; ++i) {
         const float d = y[i] - t[i];
         total += double(d) * d;
@@ -72,10 +72,10 @@ double absolute_error(const float* y, const float* t, std::size_t count, float s
     std::size_t i = 0;
     for (; i < whole; i += lanes<Arch>) {
         const V d = V::load_unaligned(y + i) - V::load_unaligned(t + i);
-        sum += xsimd::abs(d);
-        if (gradient) xsimd::select(d > zero, plus, xsimd::select(d < zero, minus, zero)).store_unaligned(gradient + i);
+        sum += simd::abs(d);
+        if (gradient) simd::select(d > zero, plus, simd::select(d < zero, minus, zero)).store_unaligned(gradient + i);
     }
-    double total = xsimd::hadd(sum);
+    double total = simd::hadd(sum);
     for (; i < count; ++i) {
         const float d = y[i] - t[i];
         total += std::abs(d);
@@ -84,7 +84,7 @@ double absolute_error(const float* y, const float* t, std::size_t count, float s
     return total;
 }
 
-// The scalar twin of xsimd::select, so that one formula serves vectors and their tails.
+// The scalar twin of simd::select, so that one formula serves vectors and their tails.
 inline float select(bool condition, float if_true, float if_false) { return condition ? if_true : if_false; }
 
 // Returns the sum over i < count of term(y[i], t[i]).first and, when gradient
@@ -102,7 +102,7 @@ double sum_of_terms(const float* y, const float* t, std::size_t count, float sca
         sum += loss;
         if (gradient) (by * derivative).store_unaligned(gradient + i);
     }
-    double total = xsimd::hadd(sum);
+    double total = simd::hadd(sum);
     for (; i < count; ++i) {
         const auto [loss, derivative] = term(y[i], t[i]);
         total += loss;
@@ -119,9 +119,9 @@ double binary_crossentropy_from_logits(const float* z, const float* t, std::size
     return sum_of_terms<Arch>(z, t, count, scale, gradient, [](auto logit, auto target) {
         using T = decltype(logit);
         const T zero(0.0f), one(1.0f);
-        const T small = xsimd::exp(-xsimd::abs(logit));  // e^-|z| in (0, 1]
+        const T small = simd::exp(-simd::abs(logit));  // e^-|z| in (0, 1]
         const T sigmoid = select(logit >= zero, one, small) / (one + small);
-        return std::pair{xsimd::max(logit, zero) - logit * target + xsimd::log1p(small), sigmoid - target};
+        return std::pair{simd::max(logit, zero) - logit * target + simd::log1p(small), sigmoid - target};
     });
 }
 
@@ -134,8 +134,8 @@ double binary_crossentropy(const float* y, const float* t, std::size_t count, fl
         return sum_of_terms<Arch>(y, t, count, scale, gradient, [](auto probability, auto target) {
             using T = decltype(probability);
             const T zero(0.0f), one(1.0f), eps(probability_epsilon), high(1.0f - probability_epsilon);
-            const T p = xsimd::min(xsimd::max(probability, eps), high);
-            const T loss = -(target * xsimd::log(p + eps) + (one - target) * xsimd::log(one - p + eps));
+            const T p = simd::min(simd::max(probability, eps), high);
+            const T loss = -(target * simd::log(p + eps) + (one - target) * simd::log(one - p + eps));
             const T derivative = (one - target) / (one - p + eps) - target / (p + eps);
             return std::pair{loss, select(probability >= eps, select(probability <= high, derivative, zero), zero)};
         });
@@ -158,7 +158,7 @@ struct TargetVector {
         const std::size_t whole = vector_part<Arch>(n);
         std::size_t i = 0;
         for (; i < whole; i += lanes<Arch>)
-            xsimd::fnma(V::load_unaligned(t + i), f(V::load_unaligned(x + i)), V::load_unaligned(g + i))
+            simd::fnma(V::load_unaligned(t + i), f(V::load_unaligned(x + i)), V::load_unaligned(g + i))
                 .store_unaligned(g + i);
         for (; i < n; ++i) g[i] -= t[i] * f(x[i]);
     }
@@ -207,7 +207,7 @@ template <class Arch, class Target>
 double crossentropy(const float* y, Target target, std::size_t vectors, std::size_t n, float scale, float* gradient) {
     const auto clip = [](auto p) {
         using T = decltype(p);
-        return xsimd::min(xsimd::max(p, T(probability_epsilon)), T(1.0f - probability_epsilon));
+        return simd::min(simd::max(p, T(probability_epsilon)), T(1.0f - probability_epsilon));
     };
     const auto inside = [](auto p) {
         using T = decltype(p);
@@ -220,7 +220,7 @@ double crossentropy(const float* y, Target target, std::size_t vectors, std::siz
         const auto t = target(v);
         const float sum = sum_of<Arch>(probabilities, n, clip);
         const float weight = t.total();
-        total += double(weight) * std::log(sum) - t.weighted(probabilities, [&](auto p) { return xsimd::log(clip(p)); });
+        total += double(weight) * std::log(sum) - t.weighted(probabilities, [&](auto p) { return simd::log(clip(p)); });
         if (gradient) {
             float* g = gradient + v * n;
             const float share = scale * weight / sum;

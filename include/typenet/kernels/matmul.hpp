@@ -64,7 +64,7 @@ inline void broadcast_tile(Steps steps, Strided a, const float* b, std::size_t l
         for (std::size_t r = 0; r < Rows; ++r) {
             const V ar(a(r, p));
             TYPENET_UNROLL
-            for (std::size_t v = 0; v < Vectors; ++v) sum[r][v] = xsimd::fma(ar, bv[v], sum[r][v]);
+            for (std::size_t v = 0; v < Vectors; ++v) sum[r][v] = simd::fma(ar, bv[v], sum[r][v]);
         }
     };
     const std::size_t count = steps.count();
@@ -167,7 +167,7 @@ void broadcast_rows(std::size_t m, std::size_t n, std::size_t depth, Strided a, 
 template <class Arch>
 void matmul_broadcast(std::size_t m, std::size_t n, std::size_t depth, Strided a, const float* b,
                       std::size_t ldb, float* c, std::size_t ldc, bool accumulate) {
-    if constexpr (std::is_base_of_v<xsimd::avx512f, Arch>)
+    if constexpr (is_avx512<Arch>)
         if (n >= 2 * lanes<Arch>) return detail::broadcast_rows<Arch, 6>(m, n, depth, a, b, ldb, c, ldc, accumulate);
     detail::broadcast_rows<Arch, 4>(m, n, depth, a, b, ldb, c, ldc, accumulate);
 }
@@ -200,7 +200,7 @@ void matmul_dot(std::size_t m, std::size_t n, std::size_t depth, const float* a,
                 for (std::size_t r = 0; r < Rows; ++r) {
                     const V av = V::load_unaligned(a + (i + r) * lda + p);
                     TYPENET_UNROLL
-                    for (std::size_t cc = 0; cc < Cols; ++cc) acc[r * Cols + cc] = xsimd::fma(av, bv[cc], acc[r * Cols + cc]);
+                    for (std::size_t cc = 0; cc < Cols; ++cc) acc[r * Cols + cc] = simd::fma(av, bv[cc], acc[r * Cols + cc]);
                 }
             }
             alignas(64) float dots[W];
@@ -214,8 +214,8 @@ void matmul_dot(std::size_t m, std::size_t n, std::size_t depth, const float* a,
     auto single = [&](std::size_t i, std::size_t j) {
         V acc(0.0f);
         for (std::size_t p = 0; p < whole; p += W)
-            acc = xsimd::fma(V::load_unaligned(a + i * lda + p), V::load_unaligned(b + j * ldb + p), acc);
-        finish(xsimd::hadd(acc), i, j);
+            acc = simd::fma(V::load_unaligned(a + i * lda + p), V::load_unaligned(b + j * ldb + p), acc);
+        finish(simd::hadd(acc), i, j);
     };
     for (std::size_t i = 0; i < m_tiled; ++i)
         for (std::size_t j = n_tiled; j < n; ++j) single(i, j);

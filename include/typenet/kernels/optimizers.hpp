@@ -47,7 +47,7 @@ T load(const float* p) {
 
 inline void store(float* p, float x) { *p = x; }
 template <class Arch>
-void store(float* p, xsimd::batch<float, Arch> x) {
+void store(float* p, simd::batch<float, Arch> x) {
     x.store_unaligned(p);
 }
 
@@ -57,12 +57,12 @@ template <class... T>
 bool all_finite(T... x) {
     auto probe = ((x - x) + ...);
     if constexpr (std::is_same_v<decltype(probe), float>) return probe == 0.0f;
-    else return xsimd::all(probe == decltype(probe)(0.0f));
+    else return simd::all(probe == decltype(probe)(0.0f));
 }
 
 inline std::size_t non_finite_lanes(float x) { return !std::isfinite(x); }
 template <class Arch>
-std::size_t non_finite_lanes(xsimd::batch<float, Arch> x) {
+std::size_t non_finite_lanes(simd::batch<float, Arch> x) {
     alignas(64) float values[lanes<Arch>];
     x.store_aligned(values);
     return static_cast<std::size_t>(
@@ -85,9 +85,9 @@ struct AdamValues {
 // with the bias corrections folded into alpha by the caller.
 template <class T>
 AdamValues<T> adam_values(T w, T g, T m, T v, T alpha, T one_minus_beta1, T one_minus_beta2, T epsilon) {
-    m = xsimd::fma(g - m, one_minus_beta1, m);
-    v = xsimd::fma(g * g - v, one_minus_beta2, v);
-    return {w - alpha * m / (xsimd::sqrt(v) + epsilon), m, v};
+    m = simd::fma(g - m, one_minus_beta1, m);
+    v = simd::fma(g * g - v, one_minus_beta2, v);
+    return {w - alpha * m / (simd::sqrt(v) + epsilon), m, v};
 }
 
 template <class T, Pass P, class Arch>

@@ -21,17 +21,17 @@ namespace typenet::inline TYPENET_ISA_NAMESPACE::kernels {
 template <class Arch>
 struct ChannelVector {
     using value = floats<Arch>;
-    using mask = xsimd::batch_bool<float, Arch>;
+    using mask = simd::batch_bool<float, Arch>;
     static constexpr std::size_t width = lanes<Arch>;
     static value load(const float* p) { return value::load_unaligned(p); }
     static void store(value v, float* p) { v.store_unaligned(p); }
-    static value max(value a, value b) { return xsimd::max(a, b); }
+    static value max(value a, value b) { return simd::max(a, b); }
     static mask all() { return mask(true); }
     // grad where x is the max and no earlier cell of the window was; claims those lanes.
     static value claim(mask& unclaimed, value x, value max, value grad) {
         const mask hit = (x == max) & unclaimed;
         unclaimed = unclaimed & !hit;
-        return xsimd::select(hit, grad, value(0.0f));
+        return simd::select(hit, grad, value(0.0f));
     }
 };
 template <>

@@ -7,9 +7,18 @@
 #include <cstddef>
 #include <type_traits>
 
-#include <xsimd/xsimd.hpp>
-
 #include "typenet/instruction_set.hpp"
+
+#if defined(TYPENET_NO_SIMD)
+#include "typenet/kernels/scalar_simd.hpp"
+#else
+#include <xsimd/xsimd.hpp>
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
+// The kernels name their vector operations simd::fma, simd::exp, ...: xsimd's,
+// or in a build without SIMD (TYPENET_NO_SIMD) scalar_simd.hpp's.
+namespace simd = ::xsimd;
+}  // namespace typenet
+#endif
 
 // Loops over a tile of registers must be unrolled for the tile to stay in
 // registers. GCC unrolls them at -O3 but not at -O2, where a product kernel
@@ -22,10 +31,18 @@
 
 namespace typenet::inline TYPENET_ISA_NAMESPACE::kernels {
 
-using native_arch = xsimd::default_arch;
+using native_arch = simd::default_arch;
 
 template <class Arch>
-using floats = xsimd::batch<float, Arch>;
+using floats = simd::batch<float, Arch>;
+
+// Whether Arch is AVX-512 (a kernel's tiles, and xsimd 8.1's gaps there).
+template <class Arch>
+#if defined(TYPENET_NO_SIMD)
+inline constexpr bool is_avx512 = false;
+#else
+inline constexpr bool is_avx512 = std::is_base_of_v<xsimd::avx512f, Arch>;
+#endif
 
 template <class Arch>
 inline constexpr std::size_t lanes = floats<Arch>::size;
@@ -42,9 +59,9 @@ template <class Arch>
 struct narrower {
     using type = void;
 };
-#if defined(__AVX2__) && defined(__FMA__)
+#if defined(__AVX2__) && defined(__FMA__) && !defined(TYPENET_NO_SIMD)
 template <class Arch>
-    requires std::is_base_of_v<xsimd::avx512f, Arch>
+    requires is_avx512<Arch>
 struct narrower<Arch> {
     using type = xsimd::fma3<xsimd::avx2>;
 };
@@ -62,8 +79,8 @@ using narrower_t = typename narrower<Arch>::type;
 // whose order is right (the kernel tests check both against plain sums).
 template <class Arch>
 floats<Arch> sum_each(const floats<Arch>* rows) {
-#if defined(__AVX512F__)
-    if constexpr (std::is_base_of_v<xsimd::avx512f, Arch>) {
+#if defined(__AVX512F__) && !defined(TYPENET_NO_SIMD)
+    if constexpr (is_avx512<Arch>) {
         using Half = xsimd::batch<float, xsimd::avx2>;
         auto fold = [](__m512 x) {
             const __m256 low = _mm512_castps512_ps256(x);
@@ -76,13 +93,13 @@ floats<Arch> sum_each(const floats<Arch>* rows) {
             first[k] = fold(rows[k]);
             second[k] = fold(rows[k + 8]);
         }
-        const __m256 low = xsimd::haddp(first), high = xsimd::haddp(second);
+        const __m256 low = simd::haddp(first), high = simd::haddp(second);
         return _mm512_castpd_ps(
             _mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(low)), _mm256_castps_pd(high), 1));
     } else
 #endif
     {
-        return xsimd::haddp(rows);
+        return simd::haddp(rows);
     }
 }
 

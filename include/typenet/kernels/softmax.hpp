@@ -22,7 +22,7 @@ float largest_of(const float* x, std::size_t n) {
     std::size_t i = 0;
     if (whole > 0) {
         V vector = V::load_unaligned(x);
-        for (i = lanes<Arch>; i < whole; i += lanes<Arch>) vector = xsimd::max(vector, V::load_unaligned(x + i));
+        for (i = lanes<Arch>; i < whole; i += lanes<Arch>) vector = simd::max(vector, V::load_unaligned(x + i));
         alignas(64) float lane_values[lanes<Arch>];
         vector.store_aligned(lane_values);
         largest = *std::max_element(lane_values, lane_values + lanes<Arch>);
@@ -39,7 +39,7 @@ float sum_of(const float* x, std::size_t n, F f) {
     V sum(0.0f);
     std::size_t i = 0;
     for (; i < whole; i += lanes<Arch>) sum += f(V::load_unaligned(x + i));
-    float total = xsimd::hadd(sum);
+    float total = simd::hadd(sum);
     for (; i < n; ++i) total += f(x[i]);
     return total;
 }
@@ -51,8 +51,8 @@ float weighted_sum_of(const float* w, const float* x, std::size_t n, F f) {
     const std::size_t whole = vector_part<Arch>(n);
     V sum(0.0f);
     std::size_t i = 0;
-    for (; i < whole; i += lanes<Arch>) sum = xsimd::fma(V::load_unaligned(w + i), f(V::load_unaligned(x + i)), sum);
-    float total = xsimd::hadd(sum);
+    for (; i < whole; i += lanes<Arch>) sum = simd::fma(V::load_unaligned(w + i), f(V::load_unaligned(x + i)), sum);
+    float total = simd::hadd(sum);
     for (; i < n; ++i) total += w[i] * f(x[i]);
     return total;
 }
@@ -76,11 +76,11 @@ float exp_shifted(const float* x, float shift, float* out, std::size_t n) {
     V sum(0.0f);
     std::size_t i = 0;
     for (; i < whole; i += lanes<Arch>) {
-        const V e = xsimd::exp(V::load_unaligned(x + i) - by);
+        const V e = simd::exp(V::load_unaligned(x + i) - by);
         if (out) e.store_unaligned(out + i);
         sum += e;
     }
-    float total = xsimd::hadd(sum);
+    float total = simd::hadd(sum);
     for (; i < n; ++i) {
         const float e = std::exp(x[i] - shift);
         if (out) out[i] = e;
