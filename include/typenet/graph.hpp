@@ -246,14 +246,23 @@ struct Graph<InputShape, TypeList<Layers...>> {
     static constexpr std::size_t trainable_parameter_count = count_of(TensorRole::trained);
     static constexpr std::size_t non_trainable_parameter_count = count_of(TensorRole::statistic);
 
-    // Scratch is used by one layer at a time, so the largest need is enough.
-    static constexpr std::size_t scratch_floats = [] {
-        std::size_t largest = 0;
+    // Scratch is used by one layer at a time, so the largest need is enough:
+    // training's (forward's and backward's: scratch_floats) and inference's
+    // (forward's alone: forward_scratch_floats).
+    struct ScratchNeeds {
+        std::size_t training = 0, inference = 0;
+    };
+    static constexpr ScratchNeeds scratch_needs = [] {
+        ScratchNeeds largest;
         [&]<std::size_t... I>(std::index_sequence<I...>) {
-            ((largest = std::max(largest, std::size_t(bound<I>::scratch_floats))), ...);
+            ((largest.training = std::max(largest.training, std::size_t(bound<I>::scratch_floats)),
+              largest.inference = std::max(largest.inference, forward_scratch_floats_of<bound<I>>())),
+             ...);
         }(std::make_index_sequence<layer_count>{});
         return largest;
     }();
+    static constexpr std::size_t scratch_floats = scratch_needs.training;
+    static constexpr std::size_t forward_scratch_floats = scratch_needs.inference;
 
     static constexpr std::array<std::size_t, layer_count + 1> activation_sizes = [] {
         std::array<std::size_t, layer_count + 1> sizes{};

@@ -71,7 +71,23 @@ struct Conv2D {
         static constexpr std::size_t kernel_size = window * Filters;
         static constexpr std::size_t parameter_count = kernel_size + (detail::has_bias<UseBias> ? Filters : 0);
         static constexpr bool is_view = false;
-        // One sample's windows, the kernel transposed and its gradient transposed.
+        // With few filters, forward holds the kernel transposed (few_filters
+        // below; AVX-512's 16 lanes are the most an instruction set has), unless
+        // one filter makes it its own transpose.
+        static constexpr bool may_transpose_kernel = Filters > 1 && Filters * 2 <= 16;
+        static constexpr std::size_t kernel_copy = may_transpose_kernel ? kernel_size : 0;
+        // Forward lays out the windows of a block of pixels at a time, so that its
+        // scratch does not grow with the image: blocks of whole 4-row tiles of the
+        // products, as many as keep the scratch within 8 KiB (a quarter of a 32 KiB
+        // L1 data cache), evened out over the image.
+        static constexpr std::size_t block_pixels = [] {
+            constexpr std::size_t tile = 4, budget = 2048;
+            const std::size_t most = std::max(tile, (budget > kernel_copy ? budget - kernel_copy : 0) / window / tile * tile);
+            const std::size_t blocks = (pixels + most - 1) / most;
+            return std::min(pixels, ((pixels + blocks - 1) / blocks + tile - 1) / tile * tile);
+        }();
+        static constexpr std::size_t forward_scratch_floats = block_pixels * window + kernel_copy;
+        // Backward: one sample's windows, the kernel transposed and its gradient transposed.
         static constexpr std::size_t scratch_floats = pixels * window + 2 * kernel_size;
         static constexpr auto tensors = detail::kernel_and_bias<UseBias>(
             {"kernel", 0, 4, {Kernel, Kernel, channels, Filters}, "weight", TorchAxes::channels_first}, Filters);
@@ -97,18 +113,32 @@ struct Conv2D {
 
         template <class Arch>
         static void forward(const float* params, const float* x, float* y, std::size_t rows, float* scratch) {
+            constexpr bool transposes_kernel = few_filters<Arch> && Filters > 1;
+            static_assert(!transposes_kernel || may_transpose_kernel,
+                          "typenet: an instruction set wider than AVX-512 needs may_transpose_kernel widened");
             float* windows = scratch;
-            float* kernel_transposed = scratch + pixels * window;
-            if constexpr (few_filters<Arch>) kernels::transpose(params, window, Filters, kernel_transposed);
+            const float* kernel_transposed = params;
+            if constexpr (transposes_kernel) {
+                kernels::transpose(params, window, Filters, windows + block_pixels * window);
+                kernel_transposed = windows + block_pixels * window;
+            }
+            // The last block ends at the image's last pixel, overlapping the one
+            // before it, so every product has block_pixels rows: a constant, for
+            // which the compiler specializes it. (A pixel of the overlap is
+            // written twice, the second time by the same block wherever it runs.)
             for (std::size_t s = 0; s < rows; ++s) {
-                kernels::im2col<geometry>(x + s * In::size, windows);
+                const float* x_s = x + s * In::size;
                 float* y_s = y + s * output_shape::size;
-                if constexpr (few_filters<Arch>)
-                    kernels::matmul_dot<Arch>(pixels, Filters, window, windows, window, kernel_transposed, window, y_s,
-                                              Filters, false);
-                else
-                    kernels::matmul_broadcast<Arch>(pixels, Filters, window, {windows, window, 1}, params, Filters, y_s,
-                                                    Filters, false);
+                for (std::size_t next = 0; next < pixels; next += block_pixels) {
+                    const std::size_t first = std::min(next, pixels - block_pixels);
+                    kernels::im2col<geometry>(x_s, first, block_pixels, windows);
+                    if constexpr (few_filters<Arch>)
+                        kernels::matmul_dot<Arch>(block_pixels, Filters, window, windows, window, kernel_transposed,
+                                                  window, y_s + first * Filters, Filters, false);
+                    else
+                        kernels::matmul_broadcast<Arch>(block_pixels, Filters, window, {windows, window, 1}, params,
+                                                        Filters, y_s + first * Filters, Filters, false);
+                }
             }
             detail::add_bias_and_activate<Arch, Act, UseBias>(y, params + kernel_size, rows * pixels, Filters);
         }
@@ -127,7 +157,7 @@ struct Conv2D {
             }
             for (std::size_t s = 0; s < rows; ++s) {
                 const float* dy_s = dy + s * output_shape::size;
-                kernels::im2col<geometry>(x + s * In::size, windows);
+                kernels::im2col<geometry>(x + s * In::size, 0, pixels, windows);
                 if constexpr (few_filters<Arch>)  // dW^T += dy^T windows, vectorized along the windows
                     kernels::matmul_broadcast<Arch>(Filters, window, pixels, {dy_s, 1, Filters}, windows, window,
                                                     grad_kernel_transposed, window, s > 0);
@@ -175,7 +205,9 @@ struct Conv2DTranspose {
         static constexpr std::size_t kernel_size = window * channels;
         static constexpr std::size_t parameter_count = kernel_size + (detail::has_bias<UseBias> ? Filters : 0);
         static constexpr bool is_view = false;
-        // The kernel transposed, its gradient transposed, and one sample's window gradients.
+        // Forward spreads each input pixel with the kernel transposed; backward
+        // also needs its gradient transposed, and one sample's window gradients.
+        static constexpr std::size_t forward_scratch_floats = kernel_size;
         static constexpr std::size_t scratch_floats = 2 * kernel_size + pixels * window;
         static constexpr auto tensors = detail::kernel_and_bias<UseBias>(
             {"kernel", 0, 4, {Kernel, Kernel, Filters, channels}, "weight", TorchAxes::channels_first}, Filters);
@@ -219,7 +251,7 @@ struct Conv2DTranspose {
             if constexpr (few_channels<Arch>) kernels::transpose(params, window, channels, kernel_transposed);
             for (std::size_t s = 0; s < rows; ++s) {
                 const float* x_s = x + s * In::size;
-                kernels::im2col<geometry>(dy + s * output_shape::size, grad_windows);
+                kernels::im2col<geometry>(dy + s * output_shape::size, 0, pixels, grad_windows);
                 if constexpr (few_channels<Arch>) {
                     // dW^T += x^T grad_windows; dx = grad_windows W
                     kernels::matmul_broadcast<Arch>(channels, window, pixels, {x_s, 1, channels}, grad_windows, window,
