@@ -279,7 +279,7 @@ struct Graph<InputShape, TypeList<Layers...>> {
         for (std::size_t i = 0; i < layer_count; ++i) value[i + 1] = is_view[i] ? value[i] : i + 1;
         return value;
     }();
-    // The floats a row of every value, each in its own buffer.
+    // The floats a row of every value, each in its own memory.
     static constexpr std::size_t value_floats = [] {
         std::size_t total = 0;
         for (std::size_t i = 0; i <= layer_count; ++i)
@@ -289,7 +289,8 @@ struct Graph<InputShape, TypeList<Layers...>> {
 
     // Inference: layer i runs at time i + 1 and the input is written at time
     // 0. A value lives until the last layer that reads it, as its input or
-    // its skip; the output until the end. Values never alive at once share.
+    // its skip; the output until the end. Values never alive at once share
+    // memory: a chain needs its two largest neighbours, no more.
     static constexpr BufferPlan<layer_count + 1> inference_plan = [] {
         std::array<Lifetime, layer_count + 1> values{};
         for (std::size_t i = 0; i <= layer_count; ++i) {
@@ -316,7 +317,8 @@ struct Graph<InputShape, TypeList<Layers...>> {
     // its last activation (dx) and read by the layer that wrote the value
     // (dy), or by the caller for the input; merge m's dskip (plan entry n + 1 + m)
     // lives from merge m's backward to its Tag's, which adds it into the
-    // tagged value's gradient. A chain needs two buffers, and each skip one more while it is open.
+    // tagged value's gradient. A chain needs its two largest neighbours, and
+    // each skip its own memory while it is open.
     static constexpr std::size_t skip_gradient_entry(std::size_t m) { return layer_count + 1 + m; }
     static constexpr BufferPlan<2 * layer_count + 1> gradient_plan = [] {
         constexpr std::size_t n = layer_count;

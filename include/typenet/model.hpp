@@ -216,13 +216,12 @@ public:
         : activations_(activation_floats), gradients_(gradient_floats), scratch_(scratch_floats) {
         for (std::size_t i = 0; i <= graph::layer_count; ++i) {
             const std::size_t v = graph::value_of[i];
-            activation_[i] = activations_.data() + activation_plan.offset(activation_plan.buffer_of[v], Capacity);
-            gradient_[i] = gradients_.data() + gradient_plan.offset(gradient_plan.buffer_of[v], Capacity);
+            activation_[i] = activations_.data() + activation_plan.offset(v, Capacity);
+            gradient_[i] = gradients_.data() + gradient_plan.offset(v, Capacity);
         }
         for (std::size_t m = 0; m < graph::layer_count; ++m)
             if (graph::reads_skip(m))
-                skip_gradient_[m] = gradients_.data() +
-                                    gradient_plan.offset(gradient_plan.buffer_of[graph::skip_gradient_entry(m)], Capacity);
+                skip_gradient_[m] = gradients_.data() + gradient_plan.offset(graph::skip_gradient_entry(m), Capacity);
     }
     Workspace(const Workspace&) = delete;
     Workspace& operator=(const Workspace&) = delete;
@@ -265,7 +264,7 @@ public:
     InferenceWorkspace& operator=(const InferenceWorkspace&) = delete;
 
     float* activation(std::size_t i) {
-        return floats_.data() + plan.offset(plan.buffer_of[graph::value_of[i]], Capacity);
+        return floats_.data() + plan.offset(graph::value_of[i], Capacity);
     }
     float* scratch() { return floats_.data() + activation_floats; }
 
@@ -289,7 +288,7 @@ public:
     // Its size, activations and scratch: what a static or a stack must hold (its sizeof).
     static constexpr std::size_t bytes = aligned_bytes(activation_floats + scratch_floats);
     float* activation(std::size_t i) {
-        return floats_.data() + plan.offset(plan.buffer_of[graph::value_of[i]], Capacity);
+        return floats_.data() + plan.offset(graph::value_of[i], Capacity);
     }
     float* scratch() { return floats_.data() + activation_floats; }
 
