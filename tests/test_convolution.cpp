@@ -127,12 +127,19 @@ TYPED_TEST(ConvolutionKernels, LayersMatchDirectConvolution) {
 }
 
 // Forward's blocks of pixels: a last block that overlaps the one before it,
-// few filters (the kernel transposed), one filter (the kernel as it is), many
-// filters (AVX-512's six-row tiles), strides, and images smaller than a block.
+// half a vector of filters, one filter (the kernel as it is), three (the
+// kernel transposed), many filters (AVX-512's six-row tiles; blocks of as many
+// pixels as filters), strides, and images smaller than a block.
 TYPED_TEST(ConvolutionKernels, BlocksOfPixelsCoverEveryImage) {
-    using OverlappingFew = tn::Conv2D<8, 3, 1, tn::Same>::Bound<tn::Shape<7, 9, 16>>;
-    static_assert(OverlappingFew::block_pixels == 4 && 63 % OverlappingFew::block_pixels != 0);
+    using OverlappingHalf = tn::Conv2D<8, 3, 1, tn::Same>::Bound<tn::Shape<7, 9, 16>>;
+    static_assert(OverlappingHalf::block_pixels < 63 && 63 % OverlappingHalf::block_pixels != 0);
     check_against_direct<TypeParam, tn::Conv2D<8, 3, 1, tn::Same>, tn::Shape<7, 9, 16>>(3);
+    using OverlappingThree = tn::Conv2D<3, 3, 1, tn::Same>::Bound<tn::Shape<9, 7, 16>>;
+    static_assert(OverlappingThree::kernel_copy > 0 && 63 % OverlappingThree::block_pixels != 0);
+    check_against_direct<TypeParam, tn::Conv2D<3, 3, 1, tn::Same>, tn::Shape<9, 7, 16>>(2);
+    using ManyFilters = tn::Conv2D<40, 3, 2, tn::Same>::Bound<tn::Shape<17, 19, 32>>;
+    static_assert(ManyFilters::forward_scratch_floats > 2048 && ManyFilters::block_pixels < ManyFilters::pixels);
+    check_against_direct<TypeParam, tn::Conv2D<40, 3, 2, tn::Same>, tn::Shape<17, 19, 32>>(2);
     using OverlappingOne = tn::Conv2D<1, 3, 1, tn::Same>::Bound<tn::Shape<13, 11, 16>>;
     static_assert(OverlappingOne::block_pixels == 12 && 143 % OverlappingOne::block_pixels != 0);
     check_against_direct<TypeParam, tn::Conv2D<1, 3, 1, tn::Same>, tn::Shape<13, 11, 16>>(2);
