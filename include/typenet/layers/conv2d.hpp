@@ -133,8 +133,8 @@ struct Conv2D {
             // wherever it runs.)
             for (std::size_t s = 0; s < rows; ++s)
                 for (std::size_t next = 0; next < pixels; next += block_pixels)
-                    forward_block<Arch>(params, kernel_transposed, x + s * In::size, std::min(next, pixels - block_pixels),
-                                        windows, y + s * output_shape::size);
+                    forward_block<Arch>(params, kernel_transposed, x + s * In::size,
+                                        std::min(next, pixels - block_pixels), windows, y + s * output_shape::size);
             detail::add_bias_and_activate<Arch, Act, UseBias>(y, params + kernel_size, rows * pixels, Filters);
         }
 
@@ -143,8 +143,8 @@ struct Conv2D {
         // budget for the rest of the program; called per block, the product as
         // GCC chose to compile it moved the denoiser's training step by 3%).
         template <class Arch>
-        [[gnu::flatten]] static void forward_block(const float* params, const float* kernel_transposed, const float* x_s,
-                                                   std::size_t first, float* windows, float* y_s) {
+        [[gnu::flatten]] static void forward_block(const float* params, const float* kernel_transposed,
+                                                   const float* x_s, std::size_t first, float* windows, float* y_s) {
             kernels::im2col<geometry>(x_s, first, block_pixels, windows);
             if constexpr (forward_along_windows)
                 kernels::matmul_dot<Arch>(block_pixels, Filters, window, windows, window, kernel_transposed, window,

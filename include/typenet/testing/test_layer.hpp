@@ -229,8 +229,8 @@ LayerTestReport test_layer(const LayerTestOptions& options = {}) {
             return sum;
         };
         loss();
-        if (!std::all_of(forward_scratch.data() + forward_scratch_floats, forward_scratch.data() + forward_scratch_floats + guards,
-                         [](float v) { return v == guard; })) {
+        const float* guarded = forward_scratch.data() + forward_scratch_floats;
+        if (!std::all_of(guarded, guarded + guards, [](float v) { return v == guard; })) {
             report.failures.push_back(fmt::format("forward wrote past its forward_scratch_floats ({}) of scratch",
                                                   forward_scratch_floats));
             return report;
