@@ -88,24 +88,25 @@ TEST(Graph, GradientsOfSkipsAreSummed) {
     expect_gradients_match<InputSkip>();
 }
 
-// The plans: a chain's gradients need two buffers; the U-Net's skips keep
-// theirs open; inference shares what it can. The outputs of a workspace
-// planned for inference are the training workspace's, bit for bit.
+// The plans: one arena each, where values alive at once never overlap. A
+// chain's inference needs no more than the two largest neighbours (the
+// denoiser's 14x14x8 input and 28x28x16 output of its last Conv2DTranspose),
+// as do its gradients; the U-Net's skips keep theirs open. Each value takes
+// whole cache lines a row (7x7x8 = 392 floats takes 400). The outputs of a
+// workspace planned for inference are the training workspace's, bit for bit.
 TEST(Graph, BuffersArePlannedFromLifetimes) {
     using chain = notebook::DenoisingAutoencoder::graph;
-    static_assert(chain::gradient_plan.buffer_count == 2);
-    static_assert(chain::inference_plan.buffer_count == 2);
-    static_assert(chain::training_plan.floats_per_row() == chain::value_floats);
-    static_assert(chain::value_floats == 19208 && chain::inference_plan.floats_per_row() == 15680 &&
-                  chain::gradient_plan.floats_per_row() == 15680);
+    static_assert(chain::value_floats == 19208 && chain::training_plan.floats_per_row() == 19216);
+    static_assert(chain::inference_plan.floats_per_row() == 1568 + 12544);
+    static_assert(chain::gradient_plan.floats_per_row() == 1568 + 12544);
     using dense = notebook::DenseAutoencoder::graph;
-    static_assert(dense::value_floats == 1632 && dense::inference_plan.floats_per_row() == 848 &&
-                  dense::gradient_plan.floats_per_row() == 848);
-    // The U-Net keeps a (28x28x16) and b (14x14x32) open: four buffers each way.
+    static_assert(dense::value_floats == 1632 && dense::training_plan.floats_per_row() == 1632);
+    static_assert(dense::inference_plan.floats_per_row() == 848 && dense::gradient_plan.floats_per_row() == 848);
+    // The U-Net's last Concatenate reads u and a (28x28x16 each) and writes
+    // 28x28x32: 50,176 floats alive at once, the least it can take.
     using unet = notebook::UNetDenoiser::graph;
-    static_assert(unet::value_floats == 78400 && unet::inference_plan.floats_per_row() == 56448 &&
-                  unet::inference_plan.buffer_count == 4);
-    static_assert(unet::gradient_plan.floats_per_row() == 56448 && unet::gradient_plan.buffer_count == 4);
+    static_assert(unet::value_floats == 78400 && unet::training_plan.floats_per_row() == 78400);
+    static_assert(unet::inference_plan.floats_per_row() == 50176 && unet::gradient_plan.floats_per_row() == 50176);
 
     const auto check = []<class M>(std::type_identity<M>) {
         constexpr std::size_t rows = 3;

@@ -1,7 +1,8 @@
 // test_layer over every layer we ship, at odd and even sizes and 1, 3, 8 and
 // 16 channels, Softmax over vectors of 1 to 33; a layer of the user's own
-// (support/scale_layer.hpp); and test_layer catching a wrong backward and one
-// that adds to its gradients instead of writing them.
+// (support/scale_layer.hpp); and test_layer catching a wrong backward, one
+// that adds to its gradients instead of writing them, and a forward that
+// writes more scratch than it declares.
 #include <algorithm>
 #include <array>
 #include <type_traits>
@@ -135,6 +136,13 @@ TEST(TestLayer, CatchesABackwardThatAddsInsteadOfWriting) {
     EXPECT_EQ(report.failures.size(), 2u * 6u) << report.summary();  // every input element of both rows
     EXPECT_NE(report.failures[0].find("input (0,0,0): backward did not write"), std::string::npos)
         << report.failures[0];
+}
+
+TEST(TestLayer, CatchesAForwardThatWritesPastItsScratch) {
+    const auto report = test_layer<Scale<"1", Mistake::overruns_forward_scratch>, tn::Shape<2, 3>>();
+    EXPECT_FALSE(report.passed());
+    ASSERT_EQ(report.failures.size(), 1u) << report.summary();
+    EXPECT_EQ(report.failures[0], "forward wrote past its forward_scratch_floats (0) of scratch");
 }
 
 // Both phases. In training, the derivative of the whole batch's

@@ -32,11 +32,15 @@ TEST(Summary, DenoiserRowsAndTotals) {
         << text;
     // Keras's count; the model's block is larger, each layer's parameters starting on a cache line.
     EXPECT_NE(text.find("Total params: 3,217 (12.7 KiB)\n"), std::string::npos) << text;
-    EXPECT_NE(text.find("Inference, 1 row: 503.4 KiB "), std::string::npos) << text;
+    EXPECT_NE(text.find("Inference, 1 row: 62.1 KiB "), std::string::npos) << text;
+    EXPECT_NE(text.find("Training, 32 rows: 4608.1 KiB "), std::string::npos) << text;
 }
 
 // The figures an app can check before it runs (docs/guide.md).
 static_assert(notebook::DenseAutoencoder::parameter_bytes == 101200 * sizeof(float));
-static_assert(tn::InlineWorkspace<notebook::DenoisingAutoencoder, 1>::bytes < 512 * 1024);
+// One denoised image in 64 KB (64,000 bytes): the activations in the inference
+// plan (14,112 floats) and forward's scratch (1,764), the weights const.
+static_assert(tn::InlineWorkspace<notebook::DenoisingAutoencoder, 1>::bytes == tn::aligned_bytes(14112 + 1764));
+static_assert(tn::InferenceWorkspace<notebook::DenoisingAutoencoder, 1>::bytes <= 64000);
 static_assert(tn::Trainer<notebook::FashionCnn, tn::Adam, tn::SparseCategoricalCrossentropy<tn::FromLogits>,
                           32>::optimizer_state_bytes == 2 * tn::aligned_bytes(notebook::FashionCnn::parameter_count));

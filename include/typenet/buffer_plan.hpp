@@ -1,8 +1,12 @@
 #pragma once
-// Buffers planned from lifetimes, at compile time: values that are never
-// alive at once share a buffer. A value lives from the time it is written to
-// the last time it is read, both included, so a layer's output never shares
-// the buffer of an input it reads at that time.
+// Values planned from lifetimes, at compile time, in one arena: each value
+// takes a range of it that no value alive at the same time touches. A value
+// lives from the time it is written to the last time it is read, both
+// included, so a layer's output never shares memory with an input it reads at
+// that time. The placement is TensorFlow Lite's greedy one (its arena
+// planner): the largest values first, each into the tightest gap left between
+// the values alive beside it, else above them.
+#include <algorithm>
 #include <array>
 #include <cstddef>
 
@@ -18,60 +22,60 @@ struct Lifetime {
     std::size_t first = 0, last = 0, size = 0;
 };
 
+// Offsets are in floats a row and each value takes whole cache lines a row,
+// so that for any number of rows every offset is the row's times the rows and
+// every value starts on a cache line.
 template <std::size_t N>
 struct BufferPlan {
     static constexpr std::size_t unplanned = static_cast<std::size_t>(-1);
-    std::array<std::size_t, N> buffer_of{};    // the buffer of each value (unplanned for size 0)
-    std::array<std::size_t, N> buffer_size{};  // floats a row of buffer b < buffer_count
-    std::size_t buffer_count = 0;
+    std::array<std::size_t, N> offset_of{};  // where each value starts, floats a row (unplanned for size 0)
+    std::size_t arena_floats_per_row = 0;
 
-    constexpr std::size_t floats_per_row() const {
-        std::size_t total = 0;
-        for (std::size_t b = 0; b < buffer_count; ++b) total += buffer_size[b];
-        return total;
-    }
-    // Where buffer b starts, and (b == buffer_count) the floats of all, for
-    // rows rows, each buffer on a cache line.
-    constexpr std::size_t offset(std::size_t b, std::size_t rows) const {
-        std::size_t at = 0;
-        for (std::size_t i = 0; i < b; ++i) at += align_up(rows * buffer_size[i]);
-        return at;
-    }
-    constexpr std::size_t floats(std::size_t rows) const { return offset(buffer_count, rows); }
+    constexpr std::size_t floats_per_row() const { return arena_floats_per_row; }
+    // Where value v starts for rows rows, and the floats of the whole arena.
+    constexpr std::size_t offset(std::size_t v, std::size_t rows) const { return offset_of[v] * rows; }
+    constexpr std::size_t floats(std::size_t rows) const { return arena_floats_per_row * rows; }
 };
 
-// In order of first use, a value takes the free buffer nearest above its
-// size, else the largest free one (grown to fit), else a new one. Times run
-// from 0 to at most N + 1, so the order is a counting sort: this runs in the
-// compiler for every model, and a model has hundreds of values.
+// Each value looks only at those placed before it, kept in order of offset:
+// a model's hundreds of values take tens of thousands of steps in the compiler.
 template <std::size_t N>
 constexpr BufferPlan<N> plan_buffers(const std::array<Lifetime, N>& values) {
     BufferPlan<N> plan;
-    std::array<std::size_t, N + 3> starts{};  // starts[t + 1]: values first used at t; then prefix sums
-    for (const Lifetime& value : values)
-        if (value.size > 0) ++starts[value.first + 1];
-    for (std::size_t t = 1; t < N + 3; ++t) starts[t] += starts[t - 1];
     std::array<std::size_t, N> order{};
-    for (std::size_t v = 0; v < N; ++v)
-        if (values[v].size > 0) order[starts[values[v].first]++] = v;
-    const std::size_t planned = starts[N + 1];
+    std::size_t planned = 0;
+    for (std::size_t v = 0; v < N; ++v) {
+        plan.offset_of[v] = BufferPlan<N>::unplanned;
+        if (values[v].size > 0) order[planned++] = v;
+    }
+    std::sort(order.begin(), order.begin() + planned, [&](std::size_t a, std::size_t b) {
+        if (values[a].size != values[b].size) return values[a].size > values[b].size;
+        if (values[a].first != values[b].first) return values[a].first < values[b].first;
+        return a < b;
+    });
 
-    std::array<std::size_t, N> busy_until{};
-    for (std::size_t v = 0; v < N; ++v) plan.buffer_of[v] = BufferPlan<N>::unplanned;
+    std::array<std::size_t, N> by_offset{};  // the values placed so far, lowest offset first
     for (std::size_t k = 0; k < planned; ++k) {
         const std::size_t next = order[k];
         const Lifetime& value = values[next];
-        std::size_t fitting = N, largest = N;
-        for (std::size_t b = 0; b < plan.buffer_count; ++b) {
-            if (busy_until[b] >= value.first) continue;
-            if (plan.buffer_size[b] >= value.size && (fitting == N || plan.buffer_size[b] < plan.buffer_size[fitting]))
-                fitting = b;
-            if (largest == N || plan.buffer_size[b] > plan.buffer_size[largest]) largest = b;
+        const std::size_t size = align_up(value.size);
+        std::size_t free_from = 0, best = BufferPlan<N>::unplanned, best_gap = 0;
+        for (std::size_t j = 0; j < k; ++j) {
+            const std::size_t other = by_offset[j];
+            if (values[other].last < value.first || value.last < values[other].first) continue;
+            const std::size_t at = plan.offset_of[other];
+            if (at >= free_from + size && (best == BufferPlan<N>::unplanned || at - free_from < best_gap)) {
+                best = free_from;
+                best_gap = at - free_from;
+            }
+            free_from = std::max(free_from, at + align_up(values[other].size));
         }
-        const std::size_t b = fitting != N ? fitting : largest != N ? largest : plan.buffer_count++;
-        if (plan.buffer_size[b] < value.size) plan.buffer_size[b] = value.size;
-        busy_until[b] = value.last;
-        plan.buffer_of[next] = b;
+        const std::size_t at = best != BufferPlan<N>::unplanned ? best : free_from;
+        plan.offset_of[next] = at;
+        plan.arena_floats_per_row = std::max(plan.arena_floats_per_row, at + size);
+        std::size_t j = k;
+        for (; j > 0 && plan.offset_of[by_offset[j - 1]] > at; --j) by_offset[j] = by_offset[j - 1];
+        by_offset[j] = next;
     }
     return plan;
 }

@@ -246,14 +246,23 @@ struct Graph<InputShape, TypeList<Layers...>> {
     static constexpr std::size_t trainable_parameter_count = count_of(TensorRole::trained);
     static constexpr std::size_t non_trainable_parameter_count = count_of(TensorRole::statistic);
 
-    // Scratch is used by one layer at a time, so the largest need is enough.
-    static constexpr std::size_t scratch_floats = [] {
-        std::size_t largest = 0;
+    // Scratch is used by one layer at a time, so the largest need is enough:
+    // training's (forward's and backward's: scratch_floats) and inference's
+    // (forward's alone: forward_scratch_floats).
+    struct ScratchNeeds {
+        std::size_t training = 0, inference = 0;
+    };
+    static constexpr ScratchNeeds scratch_needs = [] {
+        ScratchNeeds largest;
         [&]<std::size_t... I>(std::index_sequence<I...>) {
-            ((largest = std::max(largest, std::size_t(bound<I>::scratch_floats))), ...);
+            ((largest.training = std::max(largest.training, std::size_t(bound<I>::scratch_floats)),
+              largest.inference = std::max(largest.inference, forward_scratch_floats_of<bound<I>>())),
+             ...);
         }(std::make_index_sequence<layer_count>{});
         return largest;
     }();
+    static constexpr std::size_t scratch_floats = scratch_needs.training;
+    static constexpr std::size_t forward_scratch_floats = scratch_needs.inference;
 
     static constexpr std::array<std::size_t, layer_count + 1> activation_sizes = [] {
         std::array<std::size_t, layer_count + 1> sizes{};
@@ -270,7 +279,7 @@ struct Graph<InputShape, TypeList<Layers...>> {
         for (std::size_t i = 0; i < layer_count; ++i) value[i + 1] = is_view[i] ? value[i] : i + 1;
         return value;
     }();
-    // The floats a row of every value, each in its own buffer.
+    // The floats a row of every value, each in its own memory.
     static constexpr std::size_t value_floats = [] {
         std::size_t total = 0;
         for (std::size_t i = 0; i <= layer_count; ++i)
@@ -280,7 +289,8 @@ struct Graph<InputShape, TypeList<Layers...>> {
 
     // Inference: layer i runs at time i + 1 and the input is written at time
     // 0. A value lives until the last layer that reads it, as its input or
-    // its skip; the output until the end. Values never alive at once share.
+    // its skip; the output until the end. Values never alive at once share
+    // memory: a chain needs its two largest neighbours, no more.
     static constexpr BufferPlan<layer_count + 1> inference_plan = [] {
         std::array<Lifetime, layer_count + 1> values{};
         for (std::size_t i = 0; i <= layer_count; ++i) {
@@ -307,7 +317,8 @@ struct Graph<InputShape, TypeList<Layers...>> {
     // its last activation (dx) and read by the layer that wrote the value
     // (dy), or by the caller for the input; merge m's dskip (plan entry n + 1 + m)
     // lives from merge m's backward to its Tag's, which adds it into the
-    // tagged value's gradient. A chain needs two buffers, and each skip one more while it is open.
+    // tagged value's gradient. A chain needs its two largest neighbours, and
+    // each skip its own memory while it is open.
     static constexpr std::size_t skip_gradient_entry(std::size_t m) { return layer_count + 1 + m; }
     static constexpr BufferPlan<2 * layer_count + 1> gradient_plan = [] {
         constexpr std::size_t n = layer_count;

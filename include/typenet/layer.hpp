@@ -12,6 +12,11 @@
 //                                 BatchNormalization's moving variance at 1)
 //   B::scratch_floats             floats of temporary memory forward and backward may use
 //                                 (one sample's im2col windows); the workspace provides it
+//   B::forward_scratch_floats     optional: the part of it forward alone uses (and train_forward,
+//                                 where a run outside training calls it), at most scratch_floats;
+//                                 scratch_floats if not declared. Inference workspaces provide
+//                                 only this much (a convolution's forward lays out a few pixels'
+//                                 windows at a time, its backward a whole image's)
 //   B::forward<Arch>(params, x, y, rows, scratch)
 //   B::backward<Arch>(params, x, y, dy, dx, grad_params, rows, scratch)
 //       dy arrives holding dLoss/dy and may be overwritten; grad_params is written
@@ -224,6 +229,13 @@ concept HasMergeBackward = requires(const float* cp, float* p, std::size_t rows)
     B::template backward<kernels::native_arch>(cp, cp, cp, cp, p, p, p, p, rows, p);
 };
 
+// The scratch forward needs: what the layer declares, else all its scratch.
+template <class B>
+constexpr std::size_t forward_scratch_floats_of() {
+    if constexpr (requires { B::forward_scratch_floats; }) return B::forward_scratch_floats;
+    else return B::scratch_floats;
+}
+
 // The optional training phase (see the contract at the top).
 template <class B>
 concept HasTrainingPhase = requires(const float* cp, float* p, std::size_t rows, const TrainingPass& pass) {
@@ -300,6 +312,13 @@ struct contract_checks {
     static constexpr bool sizes = HasSizes<B>;
     static_assert(sizes, "typenet: a layer's Bound must declare parameter_count, scratch_floats (std::size_t) and "
                          "is_view (bool)");
+    static constexpr bool forward_scratch = [] {
+        if constexpr (sizes) return forward_scratch_floats_of<B>() <= B::scratch_floats;
+        else return true;
+    }();
+    static_assert(forward_scratch, "typenet: a layer's forward_scratch_floats (the scratch its forward uses) must not "
+                                   "exceed its scratch_floats (what forward and backward use): training runs forward "
+                                   "in that scratch");
     static constexpr bool kind = HasKind<B>;
     static_assert(kind, "typenet: a layer's Bound must declare its kind, a std::string_view such as \"Dense\"");
     static constexpr bool tensors = HasTensors<B>;
@@ -334,7 +353,8 @@ struct contract_checks {
     static_assert(trained_first, "typenet: a layer's trained tensors must come before its statistics and counters "
                                  "in its parameters (the optimizer trains a prefix)");
     static constexpr bool value =
-        shapes && sizes && kind && tensors && initialize && forward && backward && covered && trained_first;
+        shapes && sizes && forward_scratch && kind && tensors && initialize && forward && backward && covered &&
+        trained_first;
 };
 template <class Index, class B>
 struct layer_contract : contract_checks<Index, B, false> {};

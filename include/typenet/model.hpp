@@ -206,21 +206,22 @@ public:
     // What it holds, in floats: compile-time constants.
     static constexpr std::size_t activation_floats = activation_plan.floats(Capacity);
     static constexpr std::size_t gradient_floats = gradient_plan.floats(Capacity);
+    // Forward's and backward's: the largest any layer needs.
+    static constexpr std::size_t scratch_floats = graph::scratch_floats;
     // The bytes it allocates: activations, gradients and scratch.
     static constexpr std::size_t bytes =
-        aligned_bytes(activation_floats) + aligned_bytes(gradient_floats) + aligned_bytes(graph::scratch_floats);
+        aligned_bytes(activation_floats) + aligned_bytes(gradient_floats) + aligned_bytes(scratch_floats);
 
     Workspace()
-        : activations_(activation_floats), gradients_(gradient_floats), scratch_(graph::scratch_floats) {
+        : activations_(activation_floats), gradients_(gradient_floats), scratch_(scratch_floats) {
         for (std::size_t i = 0; i <= graph::layer_count; ++i) {
             const std::size_t v = graph::value_of[i];
-            activation_[i] = activations_.data() + activation_plan.offset(activation_plan.buffer_of[v], Capacity);
-            gradient_[i] = gradients_.data() + gradient_plan.offset(gradient_plan.buffer_of[v], Capacity);
+            activation_[i] = activations_.data() + activation_plan.offset(v, Capacity);
+            gradient_[i] = gradients_.data() + gradient_plan.offset(v, Capacity);
         }
         for (std::size_t m = 0; m < graph::layer_count; ++m)
             if (graph::reads_skip(m))
-                skip_gradient_[m] = gradients_.data() +
-                                    gradient_plan.offset(gradient_plan.buffer_of[graph::skip_gradient_entry(m)], Capacity);
+                skip_gradient_[m] = gradients_.data() + gradient_plan.offset(graph::skip_gradient_entry(m), Capacity);
     }
     Workspace(const Workspace&) = delete;
     Workspace& operator=(const Workspace&) = delete;
@@ -253,15 +254,17 @@ public:
     using model_type = M;
     static constexpr std::size_t capacity = Capacity;
     static constexpr std::size_t activation_floats = plan.floats(Capacity);
+    // Forward's alone: the largest any layer's forward needs.
+    static constexpr std::size_t scratch_floats = graph::forward_scratch_floats;
     // The bytes it allocates: activations and scratch.
-    static constexpr std::size_t bytes = aligned_bytes(activation_floats + graph::scratch_floats);
+    static constexpr std::size_t bytes = aligned_bytes(activation_floats + scratch_floats);
 
-    InferenceWorkspace() : floats_(activation_floats + graph::scratch_floats) {}
+    InferenceWorkspace() : floats_(activation_floats + scratch_floats) {}
     InferenceWorkspace(const InferenceWorkspace&) = delete;
     InferenceWorkspace& operator=(const InferenceWorkspace&) = delete;
 
     float* activation(std::size_t i) {
-        return floats_.data() + plan.offset(plan.buffer_of[graph::value_of[i]], Capacity);
+        return floats_.data() + plan.offset(graph::value_of[i], Capacity);
     }
     float* scratch() { return floats_.data() + activation_floats; }
 
@@ -281,21 +284,25 @@ public:
     using model_type = M;
     static constexpr std::size_t capacity = Capacity;
     static constexpr std::size_t activation_floats = plan.floats(Capacity);
+    static constexpr std::size_t scratch_floats = graph::forward_scratch_floats;
     // Its size, activations and scratch: what a static or a stack must hold (its sizeof).
-    static constexpr std::size_t bytes = aligned_bytes(activation_floats + graph::scratch_floats);
+    static constexpr std::size_t bytes = aligned_bytes(activation_floats + scratch_floats);
     float* activation(std::size_t i) {
-        return floats_.data() + plan.offset(plan.buffer_of[graph::value_of[i]], Capacity);
+        return floats_.data() + plan.offset(graph::value_of[i], Capacity);
     }
     float* scratch() { return floats_.data() + activation_floats; }
 
 private:
-    alignas(alignment_bytes) std::array<float, activation_floats + graph::scratch_floats> floats_{};
+    alignas(alignment_bytes) std::array<float, activation_floats + scratch_floats> floats_{};
 };
 
-// Where a forward pass keeps its activations: Workspace, InferenceWorkspace or InlineWorkspace.
+// Where a forward pass keeps its activations: Workspace, InferenceWorkspace or
+// InlineWorkspace, with scratch_floats of scratch, at least the model's
+// forward_scratch_floats.
 template <class W, class M>
 concept ForwardWorkspace = std::same_as<typename W::model_type, M> && requires(W& w, std::size_t i) {
     { W::capacity } -> std::convertible_to<std::size_t>;
+    requires W::scratch_floats >= M::graph::forward_scratch_floats;
     { w.activation(i) } -> std::same_as<float*>;
     { w.scratch() } -> std::same_as<float*>;
 };
@@ -364,7 +371,7 @@ public:
             return address(inputs.data()) < address(first_written + count) &&
                    address(first_written) < address(inputs.data() + inputs.size());
         };
-        if (overlaps_input(workspace.scratch(), graph::scratch_floats)) in_place = false;
+        if (overlaps_input(workspace.scratch(), W::scratch_floats)) in_place = false;
         for (std::size_t i = First + 1; i <= Last; ++i)
             if (graph::value_of[i] == i && overlaps_input(workspace.activation(i), rows * graph::activation_sizes[i]))
                 in_place = false;

@@ -29,7 +29,10 @@ static_assert(tn::io::architecture_signature<Denoiser>() == trained_denoising_au
 namespace {
 
 tn::InlineWorkspace<Denoiser, 1> workspace;
-float image[28 * 28];
+// A device with 64 KB of RAM runs it: the activations and scratch of one image
+// fit, the weights are const (flash), and the image is read into the
+// workspace's own input (activation 0), where the model reads it in place.
+static_assert(sizeof(workspace) <= 64000, "one denoised image must fit in 64 KB of RAM");
 unsigned misuses = 0;
 
 }  // namespace
@@ -37,8 +40,6 @@ unsigned misuses = 0;
 int main() {
     const tn::ModelView<Denoiser> model{
         std::span<const float, Denoiser::parameter_count>(trained_denoising_autoencoder::parameters)};
-    // A fixed image of stripes and a gradient: every pixel a value of its own.
-    for (int i = 0; i < 28 * 28; ++i) image[i] = static_cast<float>((i * 37) % 101) / 100.0f;
 
     // A misuse the compiler cannot see (two rows for a workspace of one) is a
     // UsageError; without exceptions it goes to the handler, and the call does nothing.
@@ -58,6 +59,9 @@ int main() {
         return 1;
     }
 
+    // A fixed image of stripes and a gradient: every pixel a value of its own.
+    const std::span<float> image(workspace.activation(0), 28 * 28);
+    for (int i = 0; i < 28 * 28; ++i) image[i] = static_cast<float>((i * 37) % 101) / 100.0f;
     const std::span<const float> denoised = model(workspace, image);
     for (const float pixel : denoised) std::printf("%.9g\n", static_cast<double>(pixel));
     return denoised.size() == 28 * 28 ? 0 : 1;

@@ -5,8 +5,8 @@
 // (channels,). Its setting, the factors' first value, is a real number written
 // as the library's own settings are (Scale<"0.5">) and goes into the
 // architecture words, so models that differ in it have different model-file
-// keys. Mistake makes its backward wrong on purpose, for the tests
-// of test_layer itself.
+// keys. Mistake makes its backward wrong on purpose (or its forward write
+// more scratch than it declares), for the tests of test_layer itself.
 #include <algorithm>
 #include <array>
 #include <cstddef>
@@ -15,7 +15,7 @@
 
 namespace typenet::testing {
 
-enum class Mistake { none, doubled_factor_gradient, adds_to_input_gradient };
+enum class Mistake { none, doubled_factor_gradient, adds_to_input_gradient, overruns_forward_scratch };
 
 template <Decimal Initial = "1", Mistake mistake = Mistake::none>
 struct Scale {
@@ -29,7 +29,9 @@ struct Scale {
         static constexpr std::size_t channels = In::dims[In::rank - 1];
         using input_shape = In;
         using output_shape = In;
-        static constexpr std::size_t parameter_count = channels, scratch_floats = 0;
+        static constexpr std::size_t parameter_count = channels;
+        static constexpr std::size_t scratch_floats = mistake == Mistake::overruns_forward_scratch ? channels : 0;
+        static constexpr std::size_t forward_scratch_floats = 0;
         static constexpr bool is_view = false;
         static constexpr std::array<TensorInfo, 1> tensors{{{"factor", 0, 1, {channels, 0, 0, 0}, "weight"}}};
         template <class Text>
@@ -42,7 +44,8 @@ struct Scale {
             std::fill_n(params, channels, Initial.value_as_float());
         }
         template <class Arch>
-        static void forward(const float* params, const float* x, float* y, std::size_t rows, float*) {
+        static void forward(const float* params, const float* x, float* y, std::size_t rows, float* scratch) {
+            if constexpr (mistake == Mistake::overruns_forward_scratch) std::fill_n(scratch, channels, 0.0f);
             for (std::size_t i = 0; i < rows * In::size; ++i) y[i] = x[i] * params[i % channels];
         }
         template <class Arch>

@@ -26,24 +26,39 @@ struct WindowGeometry {
 
 // The geometry is a template argument so that every loop bound is a constant.
 
-// For every narrow pixel, the window of the wide image (zeros outside it).
+// For narrow pixels first .. first + count - 1 (row-major: the whole image is
+// 0 .. g.rows() - 1), their windows of the wide image (zeros outside it), one
+// row each. A window's row inside the image is one run of kernel x channels
+// floats, copied at once.
 template <WindowGeometry g>
-void im2col(const float* wide, float* columns) {
-    constexpr std::size_t c = g.channels;
-    for (std::size_t oy = 0; oy < g.narrow_height; ++oy)
-        for (std::size_t ox = 0; ox < g.narrow_width; ++ox) {
-            float* row = columns + (oy * g.narrow_width + ox) * g.row_size();
-            for (std::size_t ky = 0; ky < g.kernel; ++ky) {
+void im2col(const float* wide, std::size_t first, std::size_t count, float* columns) {
+    constexpr std::size_t c = g.channels, run = g.kernel * c;
+    float* row = columns;
+    const std::size_t end = first + count;
+    for (std::size_t oy = first / g.narrow_width; oy * g.narrow_width < end; ++oy) {
+        const std::size_t ox_end = std::min(g.narrow_width, end - oy * g.narrow_width);
+        for (std::size_t ox = oy * g.narrow_width < first ? first % g.narrow_width : 0; ox < ox_end; ++ox) {
+            const std::ptrdiff_t left = std::ptrdiff_t(ox * g.stride) - std::ptrdiff_t(g.pad_left);
+            const bool whole_runs = left >= 0 && left + std::ptrdiff_t(g.kernel) <= std::ptrdiff_t(g.wide_width);
+            for (std::size_t ky = 0; ky < g.kernel; ++ky, row += run) {
                 const std::ptrdiff_t iy = std::ptrdiff_t(oy * g.stride + ky) - std::ptrdiff_t(g.pad_top);
-                for (std::size_t kx = 0; kx < g.kernel; ++kx, row += c) {
-                    const std::ptrdiff_t ix = std::ptrdiff_t(ox * g.stride + kx) - std::ptrdiff_t(g.pad_left);
-                    if (iy < 0 || ix < 0 || iy >= std::ptrdiff_t(g.wide_height) || ix >= std::ptrdiff_t(g.wide_width))
-                        std::fill_n(row, c, 0.0f);
-                    else
-                        std::memcpy(row, wide + (std::size_t(iy) * g.wide_width + std::size_t(ix)) * c, c * sizeof(float));
+                if (iy < 0 || iy >= std::ptrdiff_t(g.wide_height)) {
+                    std::fill_n(row, run, 0.0f);
+                    continue;
+                }
+                const float* wide_row = wide + std::size_t(iy) * g.wide_width * c;
+                if (whole_runs) {
+                    std::memcpy(row, wide_row + std::size_t(left) * c, run * sizeof(float));
+                    continue;
+                }
+                for (std::size_t kx = 0; kx < g.kernel; ++kx) {
+                    const std::ptrdiff_t ix = left + std::ptrdiff_t(kx);
+                    if (ix < 0 || ix >= std::ptrdiff_t(g.wide_width)) std::fill_n(row + kx * c, c, 0.0f);
+                    else std::memcpy(row + kx * c, wide_row + std::size_t(ix) * c, c * sizeof(float));
                 }
             }
         }
+    }
 }
 
 // A product and its spreading over the image in one pass: for every narrow pixel p and kernel tap t,

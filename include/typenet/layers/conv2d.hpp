@@ -71,7 +71,31 @@ struct Conv2D {
         static constexpr std::size_t kernel_size = window * Filters;
         static constexpr std::size_t parameter_count = kernel_size + (detail::has_bias<UseBias> ? Filters : 0);
         static constexpr bool is_view = false;
-        // One sample's windows, the kernel transposed and its gradient transposed.
+        // Forward's products run along the filters, one vector of them at a
+        // time, unless there are fewer filters than the narrowest vector holds (4:
+        // SSE's, NEON's), which would leave them scalar: then along the windows,
+        // with the kernel transposed (one filter's kernel is its own transpose).
+        // A block's windows are read from the L1 cache, so even 8 filters, half an
+        // AVX-512 vector, run faster along the filters (the 3x3 convolutions of
+        // 16 channels into 8: 205 us against 242 for 32 images of 14x14).
+        static constexpr bool forward_along_windows = Filters < 4;
+        static constexpr std::size_t kernel_copy = forward_along_windows && Filters > 1 ? kernel_size : 0;
+        // Forward lays out the windows of a block of pixels at a time, so that its
+        // scratch does not grow with the image: blocks of whole 4-row tiles of the
+        // products, as many as keep the scratch within 8 KiB (a quarter of a 32 KiB
+        // L1 data cache), but at least as many pixels as filters, so that reading
+        // the kernel once a block costs no more than the windows do (64 filters
+        // over 288-float windows ran 22% slower in blocks of 4); evened out over
+        // the image.
+        static constexpr std::size_t block_pixels = [] {
+            constexpr std::size_t tile = 4, budget = 2048;
+            const std::size_t fitting = (budget > kernel_copy ? budget - kernel_copy : 0) / window;
+            const std::size_t most = std::max(fitting, Filters + tile - 1) / tile * tile;
+            const std::size_t blocks = (pixels + most - 1) / most;
+            return std::min(pixels, ((pixels + blocks - 1) / blocks + tile - 1) / tile * tile);
+        }();
+        static constexpr std::size_t forward_scratch_floats = block_pixels * window + kernel_copy;
+        // Backward: one sample's windows, the kernel transposed and its gradient transposed.
         static constexpr std::size_t scratch_floats = pixels * window + 2 * kernel_size;
         static constexpr auto tensors = detail::kernel_and_bias<UseBias>(
             {"kernel", 0, 4, {Kernel, Kernel, channels, Filters}, "weight", TorchAxes::channels_first}, Filters);
@@ -90,27 +114,44 @@ struct Conv2D {
             std::fill(params + kernel_size, params + parameter_count, 0.0f);
         }
 
-        // With at most half a vector of filters, the products run along the windows
-        // rather than along the filters, with the kernel transposed.
+        // With at most half a vector of filters, backward's products run along the
+        // windows rather than along the filters, with the kernel transposed.
         template <class Arch>
         static constexpr bool few_filters = Filters * 2 <= kernels::lanes<Arch>;
 
         template <class Arch>
         static void forward(const float* params, const float* x, float* y, std::size_t rows, float* scratch) {
             float* windows = scratch;
-            float* kernel_transposed = scratch + pixels * window;
-            if constexpr (few_filters<Arch>) kernels::transpose(params, window, Filters, kernel_transposed);
-            for (std::size_t s = 0; s < rows; ++s) {
-                kernels::im2col<geometry>(x + s * In::size, windows);
-                float* y_s = y + s * output_shape::size;
-                if constexpr (few_filters<Arch>)
-                    kernels::matmul_dot<Arch>(pixels, Filters, window, windows, window, kernel_transposed, window, y_s,
-                                              Filters, false);
-                else
-                    kernels::matmul_broadcast<Arch>(pixels, Filters, window, {windows, window, 1}, params, Filters, y_s,
-                                                    Filters, false);
+            const float* kernel_transposed = params;
+            if constexpr (kernel_copy > 0) {
+                kernels::transpose(params, window, Filters, windows + block_pixels * window);
+                kernel_transposed = windows + block_pixels * window;
             }
+            // The last block ends at the image's last pixel, overlapping the one
+            // before it, so every block has block_pixels pixels. (A pixel of the
+            // overlap is written twice, the second time by the same block
+            // wherever it runs.)
+            for (std::size_t s = 0; s < rows; ++s)
+                for (std::size_t next = 0; next < pixels; next += block_pixels)
+                    forward_block<Arch>(params, kernel_transposed, x + s * In::size,
+                                        std::min(next, pixels - block_pixels), windows, y + s * output_shape::size);
             detail::add_bias_and_activate<Arch, Act, UseBias>(y, params + kernel_size, rows * pixels, Filters);
+        }
+
+        // One block's windows and their product, compiled as one function with
+        // the product's sizes as constants (flatten: whatever the compiler's
+        // budget for the rest of the program; called per block, the product as
+        // GCC chose to compile it moved the denoiser's training step by 3%).
+        template <class Arch>
+        [[gnu::flatten]] static void forward_block(const float* params, const float* kernel_transposed,
+                                                   const float* x_s, std::size_t first, float* windows, float* y_s) {
+            kernels::im2col<geometry>(x_s, first, block_pixels, windows);
+            if constexpr (forward_along_windows)
+                kernels::matmul_dot<Arch>(block_pixels, Filters, window, windows, window, kernel_transposed, window,
+                                          y_s + first * Filters, Filters, false);
+            else
+                kernels::matmul_broadcast<Arch>(block_pixels, Filters, window, {windows, window, 1}, params, Filters,
+                                                y_s + first * Filters, Filters, false);
         }
 
         template <class Arch>
@@ -127,7 +168,7 @@ struct Conv2D {
             }
             for (std::size_t s = 0; s < rows; ++s) {
                 const float* dy_s = dy + s * output_shape::size;
-                kernels::im2col<geometry>(x + s * In::size, windows);
+                kernels::im2col<geometry>(x + s * In::size, 0, pixels, windows);
                 if constexpr (few_filters<Arch>)  // dW^T += dy^T windows, vectorized along the windows
                     kernels::matmul_broadcast<Arch>(Filters, window, pixels, {dy_s, 1, Filters}, windows, window,
                                                     grad_kernel_transposed, window, s > 0);
@@ -175,7 +216,9 @@ struct Conv2DTranspose {
         static constexpr std::size_t kernel_size = window * channels;
         static constexpr std::size_t parameter_count = kernel_size + (detail::has_bias<UseBias> ? Filters : 0);
         static constexpr bool is_view = false;
-        // The kernel transposed, its gradient transposed, and one sample's window gradients.
+        // Forward spreads each input pixel with the kernel transposed; backward
+        // also needs its gradient transposed, and one sample's window gradients.
+        static constexpr std::size_t forward_scratch_floats = kernel_size;
         static constexpr std::size_t scratch_floats = 2 * kernel_size + pixels * window;
         static constexpr auto tensors = detail::kernel_and_bias<UseBias>(
             {"kernel", 0, 4, {Kernel, Kernel, Filters, channels}, "weight", TorchAxes::channels_first}, Filters);
@@ -219,7 +262,7 @@ struct Conv2DTranspose {
             if constexpr (few_channels<Arch>) kernels::transpose(params, window, channels, kernel_transposed);
             for (std::size_t s = 0; s < rows; ++s) {
                 const float* x_s = x + s * In::size;
-                kernels::im2col<geometry>(dy + s * output_shape::size, grad_windows);
+                kernels::im2col<geometry>(dy + s * output_shape::size, 0, pixels, grad_windows);
                 if constexpr (few_channels<Arch>) {
                     // dW^T += x^T grad_windows; dx = grad_windows W
                     kernels::matmul_broadcast<Arch>(channels, window, pixels, {x_s, 1, channels}, grad_windows, window,

@@ -10,7 +10,9 @@
 // dL/dy = r reaches every output. Backward must write (not add to) dx and the
 // parameter gradients: both are filled with NaN before it runs, so a backward
 // that adds, or skips an element, leaves NaN and fails. Forward must write
-// every output: y is filled with NaN before it runs too.
+// every output: y is filled with NaN before it runs too. Forward runs with
+// exactly forward_scratch_floats of scratch (layer.hpp), as an inference
+// workspace gives it, and must not write past them.
 //
 // Each derivative is retried at four step sizes before it fails. Where the
 // layer has a kink (a ReLU's input within a step of 0, a max whose window
@@ -180,8 +182,12 @@ LayerTestReport test_layer(const LayerTestOptions& options = {}) {
         return report;
     } else {
         Random random(options.seed);
+        // Forward's scratch is followed by guards, which it must leave as they are.
+        constexpr std::size_t forward_scratch_floats = forward_scratch_floats_of<B>(), guards = 64;
+        constexpr float guard = -1234.5f;
         AlignedFloats params(B::parameter_count), grad(B::parameter_count), x(in_size), y(out_size), dy(out_size),
-            dx(in_size), scratch(B::scratch_floats);
+            dx(in_size), scratch(B::scratch_floats), forward_scratch(forward_scratch_floats + guards);
+        std::fill_n(forward_scratch.data() + forward_scratch_floats, guards, guard);
         B::initialize(params.data(), random);
         std::vector<float> projection(out_size);
         for (std::size_t i = 0; i < in_size; ++i) x[i] = random.uniform(-1.0f, 1.0f);
@@ -209,7 +215,7 @@ LayerTestReport test_layer(const LayerTestOptions& options = {}) {
                     return B::template train_forward<Arch>(params.data(), x.data(), y.data(), rows, scratch.data(), pass);
                 }
             }
-            B::template forward<Arch>(params.data(), x.data(), y.data(), rows, scratch.data());
+            B::template forward<Arch>(params.data(), x.data(), y.data(), rows, forward_scratch.data());
         };
         auto loss = [&] {
             std::fill_n(y.data(), out_size, not_written);
@@ -223,6 +229,12 @@ LayerTestReport test_layer(const LayerTestOptions& options = {}) {
             return sum;
         };
         loss();
+        const float* guarded = forward_scratch.data() + forward_scratch_floats;
+        if (!std::all_of(guarded, guarded + guards, [](float v) { return v == guard; })) {
+            report.failures.push_back(fmt::format("forward wrote past its forward_scratch_floats ({}) of scratch",
+                                                  forward_scratch_floats));
+            return report;
+        }
         for (std::size_t i = 0; i < out_size; ++i)
             if (std::isnan(y[i])) {
                 report.failures.push_back(
