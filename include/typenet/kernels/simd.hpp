@@ -1,9 +1,10 @@
 #pragma once
-// Every kernel is a template on the instruction set (an xsimd architecture),
-// so one build can run and test each set it supports. Callers that do not say
-// otherwise get the best set their own compiler flags allow. (What keeps units
-// built with different -march flags apart is the namespace of
-// instruction_set.hpp, not this parameter: see there.)
+// Every kernel is a template on the instruction set (an xsimd architecture,
+// or simd::scalar in a build without SIMD), so one build can run and test
+// each set it supports. Callers that do not say otherwise get the best set
+// their own compiler flags allow. (What keeps units built with different
+// -march flags apart is the namespace of instruction_set.hpp, not this
+// parameter: see there.)
 #include <cstddef>
 #include <type_traits>
 
