@@ -32,7 +32,6 @@ public:
     bool get(std::size_t) const { return value_; }
 
     friend batch_bool operator&(batch_bool a, batch_bool b) { return a.value_ && b.value_; }
-    friend batch_bool operator|(batch_bool a, batch_bool b) { return a.value_ || b.value_; }
     friend batch_bool operator!(batch_bool a) { return !a.value_; }
 
 private:
@@ -50,7 +49,6 @@ public:
     batch(float value) : value_(value) {}
 
     static batch load_unaligned(const float* p) { return *p; }
-    static batch load_aligned(const float* p) { return *p; }
     void store_unaligned(float* p) const { *p = value_; }
     void store_aligned(float* p) const { *p = value_; }
     float get(std::size_t) const { return value_; }
@@ -92,7 +90,6 @@ inline bool value_of(bool c) { return c; }
 inline bool value_of(one_bool c) { return c.get(0); }
 
 inline bool all(one_bool a) { return a.get(0); }
-inline bool any(one_bool a) { return a.get(0); }
 // Fused where the processor fuses (FP_FAST_FMAF), as xsimd does: a
 // software fmaf would make every product a library call.
 template <one_lane T>
