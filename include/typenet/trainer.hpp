@@ -30,6 +30,7 @@
 
 #include <fmt/format.h>
 
+#include "typenet/cache_lines.hpp"
 #include "typenet/dispatch.hpp"
 #include "typenet/error.hpp"
 #include "typenet/instruction_set.hpp"
@@ -149,9 +150,13 @@ public:
         const double loss = run_shares<Arch>(row_of, step.number, alone);
         // Each thread sums the shares' gradients over its slice of the parameters, into
         // its own share's (memory its core wrote last), then checks and updates that
-        // slice: no thread waits for one to do all the summing.
+        // slice: no thread waits for one to do all the summing. The other threads
+        // have just read that slice of the weights; it becomes this core's now,
+        // while the update that will write it waits (cache_lines.hpp).
         const auto slices = parameter_slices();
+        const bool team = shares_.size() > 1 && !alone;
         auto sum_and_measure = [&](std::size_t t) {
+            if (team) claim_cache_lines(model_->parameters().subspan(slices[t], slices[t + 1] - slices[t]));
             sum_gradients<Arch>(slices[t], slices[t + 1], t);
             shares_[t]->slice_gradients = kernels::magnitudes<Arch>(shares_[t]->gradients.data() + slices[t],
                                                                     slices[t + 1] - slices[t]);
