@@ -78,7 +78,8 @@ TYPED_TEST(Kernels, MatmulBroadcastWithZerosMatchesReference) {
 }
 
 TYPED_TEST(Kernels, MatmulDotMatchesReference) {
-    for (std::size_t m : {1, 3, 4, 6, 13})
+    // 17 and 35 rows fill whole and partial tiles of AVX-512's one-column products.
+    for (std::size_t m : {1, 3, 4, 6, 13, 17, 35})
         for (std::size_t n : {1, 2, 3, 5, 8, 17})
             for (std::size_t depth : awkward_sizes)
                 for (bool accumulate : {false, true}) {

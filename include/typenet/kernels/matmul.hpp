@@ -158,6 +158,45 @@ void broadcast_rows(std::size_t m, std::size_t n, std::size_t depth, Strided a, 
     }
 }
 
+// A dot product from the sum of its whole vectors on: the floats after them, then into C.
+inline void finish_dot(float dot, const float* a_row, const float* b_row, std::size_t whole, std::size_t depth,
+                       float* c, bool accumulate) {
+    for (std::size_t p = whole; p < depth; ++p) dot += a_row[p] * b_row[p];
+    *c = accumulate ? *c + dot : dot;
+}
+
+// matmul_dot with fewer columns than its tiles hold (a convolution of one to
+// three filters, along its windows): lanes<Arch> rows of A against one row of
+// B at a time, their sums reduced together, rather than one dot product and
+// one reduction at a time (the denoiser's last convolution: 16 of 144-float
+// windows each). A last, partial tile repeats its last row, whose sums it drops.
+template <class Arch>
+void dot_narrow(std::size_t m, std::size_t n, std::size_t depth, const float* a, std::size_t lda, const float* b,
+                std::size_t ldb, float* c, std::size_t ldc, bool accumulate) {
+    using V = floats<Arch>;
+    constexpr std::size_t W = lanes<Arch>;
+    const std::size_t whole = vector_part<Arch>(depth);
+    for (std::size_t j = 0; j < n; ++j) {
+        const float* b_row = b + j * ldb;
+        for (std::size_t i = 0; i < m; i += W) {
+            const std::size_t count = std::min(W, m - i);
+            const float* rows[W];
+            for (std::size_t r = 0; r < W; ++r) rows[r] = a + (i + std::min(r, count - 1)) * lda;
+            V acc[W];
+            for (auto& x : acc) x = V(0.0f);
+            for (std::size_t p = 0; p < whole; p += W) {
+                const V bv = V::load_unaligned(b_row + p);
+                TYPENET_UNROLL
+                for (std::size_t r = 0; r < W; ++r) acc[r] = simd::fma(V::load_unaligned(rows[r] + p), bv, acc[r]);
+            }
+            alignas(64) float dots[W];
+            sum_each<Arch>(acc).store_aligned(dots);
+            for (std::size_t r = 0; r < count; ++r)
+                finish_dot(dots[r], rows[r], b_row, whole, depth, c + (i + r) * ldc + j, accumulate);
+        }
+    }
+}
+
 }  // namespace detail
 
 // C[m x n] (+)= a[m x depth] * B[depth x n]; B and C rows are contiguous.
@@ -183,9 +222,9 @@ void matmul_dot(std::size_t m, std::size_t n, std::size_t depth, const float* a,
     constexpr std::size_t Rows = W >= 4 ? 4 : W;
     constexpr std::size_t Cols = W / Rows;
     auto finish = [&](float dot, std::size_t i, std::size_t j) {
-        for (std::size_t p = whole; p < depth; ++p) dot += a[i * lda + p] * b[j * ldb + p];
-        c[i * ldc + j] = accumulate ? c[i * ldc + j] + dot : dot;
+        detail::finish_dot(dot, a + i * lda, b + j * ldb, whole, depth, c + i * ldc + j, accumulate);
     };
+    if (n < Cols) return detail::dot_narrow<Arch>(m, n, depth, a, lda, b, ldb, c, ldc, accumulate);
     const std::size_t m_tiled = m / Rows * Rows;
     const std::size_t n_tiled = n / Cols * Cols;
     for (std::size_t i = 0; i < m_tiled; i += Rows)

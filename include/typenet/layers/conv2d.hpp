@@ -131,10 +131,16 @@ struct Conv2D {
             // before it, so every block has block_pixels pixels. (A pixel of the
             // overlap is written twice, the second time by the same block
             // wherever it runs.)
-            for (std::size_t s = 0; s < rows; ++s)
-                for (std::size_t next = 0; next < pixels; next += block_pixels)
-                    forward_block<Arch>(params, kernel_transposed, x + s * In::size,
-                                        std::min(next, pixels - block_pixels), windows, y + s * output_shape::size);
+            for (std::size_t s = 0; s < rows; ++s) {
+                if constexpr (forward_along_windows && kernels::direct_along_channels<Arch, geometry>) {
+                    kernels::window_dots<Arch, geometry, Filters>(x + s * In::size, kernel_transposed,
+                                                                  y + s * output_shape::size);
+                } else {
+                    for (std::size_t next = 0; next < pixels; next += block_pixels)
+                        forward_block<Arch>(params, kernel_transposed, x + s * In::size,
+                                            std::min(next, pixels - block_pixels), windows, y + s * output_shape::size);
+                }
+            }
             detail::add_bias_and_activate<Arch, Act, UseBias>(y, params + kernel_size, rows * pixels, Filters);
         }
 
@@ -168,13 +174,19 @@ struct Conv2D {
             }
             for (std::size_t s = 0; s < rows; ++s) {
                 const float* dy_s = dy + s * output_shape::size;
-                kernels::im2col<geometry>(x + s * In::size, 0, pixels, windows);
-                if constexpr (few_filters<Arch>)  // dW^T += dy^T windows, vectorized along the windows
-                    kernels::matmul_broadcast<Arch>(Filters, window, pixels, {dy_s, 1, Filters}, windows, window,
-                                                    grad_kernel_transposed, window, s > 0);
-                else  // dW += windows^T dy, vectorized along the filters
-                    kernels::matmul_broadcast<Arch>(window, Filters, pixels, {windows, 1, window}, dy_s, Filters,
-                                                    grad_params, Filters, s > 0);
+                const float* x_s = x + s * In::size;
+                if constexpr (few_filters<Arch> && kernels::direct_along_channels<Arch, geometry>) {
+                    // dW^T += dy^T windows, the windows read where they are
+                    kernels::window_gradient<Arch, geometry, Filters>(x_s, dy_s, grad_kernel_transposed, s > 0);
+                } else {
+                    kernels::im2col<geometry>(x_s, 0, pixels, windows);
+                    if constexpr (few_filters<Arch>)  // dW^T += dy^T windows, vectorized along the windows
+                        kernels::matmul_broadcast<Arch>(Filters, window, pixels, {dy_s, 1, Filters}, windows, window,
+                                                        grad_kernel_transposed, window, s > 0);
+                    else  // dW += windows^T dy, vectorized along the filters
+                        kernels::matmul_broadcast<Arch>(window, Filters, pixels, {windows, 1, window}, dy_s, Filters,
+                                                        grad_params, Filters, s > 0);
+                }
                 if (dx)
                     kernels::scatter_product<Arch, geometry, Filters>(dy_s, kernel_transposed, dx + s * In::size);
             }
