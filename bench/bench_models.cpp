@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "benchmarks.hpp"
+#include "l2_read.hpp"
 #include "notebook_models.hpp"
 #include "typenet/io/idx.hpp"
 #include "typenet/typenet.hpp"
@@ -112,31 +113,47 @@ void hand_over(benchmark::State& state) {
     for (auto _ : state) workers.run(job);
 }
 
+// One image at a time through the model; with reads_weights (a model whose
+// single image is bound by reading its weights: the dense autoencoder), that
+// time as a multiple of reading them once from L2 (l2_read.hpp): "L2_reads".
 template <class M>
-void inference(benchmark::State& state) {
+void inference(benchmark::State& state, bool reads_weights) {
     static_assert(M::input_shape::size == image_size);
+    const double l2_read = reads_weights ? l2_read_seconds<Arch>(M::parameter_count) : 0.0;
     const M model(0);
     typenet::Workspace<M, 1> workspace;
     const Images& data = images();
     std::size_t next = 0;
+    const double start = thread_seconds();
     for (auto _ : state) {
         const std::span<const float> output = model(workspace, data.rows(next, 1));
         benchmark::DoNotOptimize(output.data());
         benchmark::ClobberMemory();
         next = next + 1 == data.count ? 0 : next + 1;
     }
+    const double seconds = thread_seconds() - start;
     report_flops(state, model_flops_per_row<M>(false));
     report_time_per_image(state, 1);
+    if (reads_weights) state.counters["L2_reads"] = seconds / static_cast<double>(state.iterations()) / l2_read;
+}
+
+// The bound of one dense image: reading its 101,200 weights once from L2.
+void l2_read(benchmark::State& state) {
+    const auto count = static_cast<std::size_t>(state.range(0));
+    AlignedFloats block(count);
+    std::fill_n(block.data(), count, 1.0f);
+    for (auto _ : state) benchmark::DoNotOptimize(read_floats<Arch>(block.data(), count));
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * count * sizeof(float)));
 }
 
 template <class M>
-void register_model(std::string_view name) {
+void register_model(std::string_view name, bool reads_weights = false) {
     for (const std::size_t threads : {1, 2})
         benchmark::RegisterBenchmark(fmt::format("{}/training_step/batch:{}/threads:{}", name, batch, threads).c_str(),
                                      training_step<M>, threads)
             // The other threads' work is not in the calling thread's CPU time: time the wall clock.
             ->UseRealTime();
-    benchmark::RegisterBenchmark(fmt::format("{}/inference/batch:1", name).c_str(), inference<M>);
+    benchmark::RegisterBenchmark(fmt::format("{}/inference/batch:1", name).c_str(), inference<M>, reads_weights);
 }
 
 // The CNN classifier as trained (its normalizations cut each step into
@@ -172,7 +189,14 @@ void register_classifier(std::string_view name) {
 void register_model_benchmarks() {
     // Loaded here, before anything is timed.
     benchmark::AddCustomContext("images", fmt::format("{} ({} images)", images().source, images().count));
-    register_model<notebook::DenseAutoencoder>("dense_autoencoder");
+    constexpr std::size_t dense_weights = notebook::DenseAutoencoder::parameter_count;
+    const double l2_read_dense = l2_read_seconds<Arch>(dense_weights);
+    benchmark::AddCustomContext("L2 read (one core)",
+                                fmt::format("{} floats ({:.0f} KB) in {:.2f} us, {:.1f} GB/s", dense_weights,
+                                            dense_weights * sizeof(float) * 1e-3, l2_read_dense * 1e6,
+                                            dense_weights * sizeof(float) / l2_read_dense * 1e-9));
+    benchmark::RegisterBenchmark("l2_read", l2_read)->Arg(dense_weights);
+    register_model<notebook::DenseAutoencoder>("dense_autoencoder", true);
     register_model<notebook::DenoisingAutoencoder>("denoising_autoencoder");
     register_model<notebook::ConvAutoencoder>("conv_autoencoder");
     register_model<notebook::UNetDenoiser>("unet_denoiser");
