@@ -219,7 +219,7 @@ void matmul_dot(std::size_t m, std::size_t n, std::size_t depth, const float* a,
     constexpr std::size_t W = lanes<Arch>;
     const std::size_t whole = vector_part<Arch>(depth);
     // Rows x Cols = W accumulators, reduced together by one haddp.
-    constexpr std::size_t Rows = W >= 4 ? 4 : W;
+    constexpr std::size_t Rows = W >= 16 ? 8 : W >= 4 ? 4 : W;
     constexpr std::size_t Cols = W / Rows;
     auto finish = [&](float dot, std::size_t i, std::size_t j) {
         detail::finish_dot(dot, a + i * lda, b + j * ldb, whole, depth, c + i * ldc + j, accumulate);
