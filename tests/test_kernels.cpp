@@ -129,7 +129,8 @@ TYPED_TEST(Kernels, SumEachIsLaneWise) {
 
 template <class Arch, class Act>
 void check_activation_kernels() {
-    for (std::size_t rows : {1, 3})
+    // 37 rows of 1, 2, 4 or 8 units make a flat run of whole vectors and a tail (a convolution's few filters).
+    for (std::size_t rows : {1, 3, 37})
         for (std::size_t n : awkward_sizes) {
             const auto bias = random_floats(n, 8);
             auto y = random_floats(rows * n, 9, -6.0f, 6.0f), expected = y;
@@ -225,7 +226,7 @@ TYPED_TEST(Kernels, SigmoidNearUnderflowMatchesReferenceWithinTheSmallestNormal)
 
 TYPED_TEST(Kernels, ColumnSumsMatchReference) {
     for (std::size_t rows : {1, 2, 7, 32})
-        for (std::size_t n : awkward_sizes) {
+        for (std::size_t n : {1, 2, 3, 4, 7, 8, 15, 16, 17, 31, 33, 63, 65, 100}) {
             const auto x = random_floats(rows * n, 11);
             std::vector<float> sums(n), expected(n);
             kr::column_sums<TypeParam>(x.data(), rows, n, sums.data());

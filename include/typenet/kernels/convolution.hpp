@@ -146,13 +146,14 @@ void window_dots(const float* wide, const float* kernel_t, float* narrow) {
             V sums[W];
             for (std::size_t r = 0; r < W; ++r) {
                 const std::size_t p = first + std::min(r, count - 1);
-                V acc(0.0f);
+                // Two chains of FMAs (even and odd taps), so that one pixel's sum waits half as long.
+                V acc[2] = {V(0.0f), V(0.0f)};
                 detail::for_each_tap<g>(p / g.narrow_width, p % g.narrow_width, [&](std::size_t t, std::size_t at) {
                     TYPENET_UNROLL
                     for (std::size_t v = 0; v < vectors; ++v)
-                        acc = simd::fma(V::load_unaligned(wide + at + v * W), kernel[t][v], acc);
+                        acc[t % 2] = simd::fma(V::load_unaligned(wide + at + v * W), kernel[t][v], acc[t % 2]);
                 });
-                sums[r] = acc;
+                sums[r] = acc[0] + acc[1];
             }
             alignas(64) float dots[W];
             sum_each<Arch>(sums).store_aligned(dots);

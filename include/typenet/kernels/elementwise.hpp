@@ -53,10 +53,28 @@ inline void add_combination(float* dst, const float* coefficients, const float* 
     }
 }
 
+// A vector whose lane l holds bias[l % n], for n dividing the lanes: with it,
+// rows of n floats are a flat run of whole vectors (a convolution of one filter
+// would otherwise go a float at a time).
+template <class Arch>
+floats<Arch> tiled(const float* bias, std::size_t n) {
+    alignas(64) float lanes_of[lanes<Arch>];
+    for (std::size_t l = 0; l < lanes<Arch>; ++l) lanes_of[l] = bias[l % n];
+    return floats<Arch>::load_aligned(lanes_of);
+}
+
 // y(r, j) = f(y(r, j) + bias(j)) over rows x n.
 template <class Arch, class Act>
 void add_bias_activate(float* y, const float* bias, std::size_t rows, std::size_t n) {
     using V = floats<Arch>;
+    if (n < lanes<Arch> && lanes<Arch> % n == 0) {
+        const V b = tiled<Arch>(bias, n);
+        const std::size_t count = rows * n, whole = vector_part<Arch>(count);
+        std::size_t i = 0;
+        for (; i < whole; i += lanes<Arch>) Act::apply(V::load_unaligned(y + i) + b).store_unaligned(y + i);
+        for (; i < count; ++i) y[i] = Act::reference_apply(y[i] + bias[i % n]);
+        return;
+    }
     const std::size_t whole = vector_part<Arch>(n);
     for (std::size_t r = 0; r < rows; ++r) {
         float* row = y + r * n;
@@ -92,6 +110,17 @@ void activation_backward(const float* dy, const float* y, float* dx, std::size_t
 template <class Arch>
 void column_sums(const float* x, std::size_t rows, std::size_t n, float* out) {
     using V = floats<Arch>;
+    if (n < lanes<Arch> && lanes<Arch> % n == 0) {  // whole vectors of the flat run, then its lanes by column
+        const std::size_t count = rows * n, whole = vector_part<Arch>(count);
+        V sum(0.0f);
+        for (std::size_t i = 0; i < whole; i += lanes<Arch>) sum += V::load_unaligned(x + i);
+        alignas(64) float lane_sums[lanes<Arch>];
+        sum.store_aligned(lane_sums);
+        std::fill_n(out, n, 0.0f);
+        for (std::size_t l = 0; l < lanes<Arch>; ++l) out[l % n] += lane_sums[l];
+        for (std::size_t i = whole; i < count; ++i) out[i % n] += x[i];
+        return;
+    }
     const std::size_t whole = vector_part<Arch>(n);
     std::size_t j = 0;
     for (; j < whole; j += lanes<Arch>) {
