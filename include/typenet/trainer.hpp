@@ -527,6 +527,12 @@ private:
             std::fill(share.sums.begin(), share.sums.end(), 0.0);
             return;
         }
+        for (std::size_t r = 0; r < share.rows; ++r) {  // every row's start at once (cache_lines.hpp)
+            const auto row = row_of(share.first + r);
+            prefetch_row_start(row.input, input_shape::size);
+            if constexpr (std::is_same_v<target, OutputShaped>)
+                if (row.target != row.input) prefetch_row_start(row.target, output_shape::size);
+        }
         auto& workspace = share.workspace;
         for (std::size_t r = 0; r < share.rows; ++r) {
             const auto row = row_of(share.first + r);
