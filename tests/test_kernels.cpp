@@ -1,7 +1,9 @@
 // Every SIMD kernel against its plain reference twin, under every instruction
 // set this build can run, over sizes that leave vector tails (784 and 64 do not).
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <string>
 #include <vector>
@@ -344,4 +346,31 @@ TYPED_TEST(Kernels, MagnitudesMatchReference) {
             EXPECT_EQ(found.non_finite, non_finite_count(bad)) << "n=" << n << " at=" << at;
         }
     }
+}
+
+// A training step's slice of the shares' gradients: the sums, in share order,
+// and their Magnitudes, from one pass; a sum that overflows counts as infinite.
+TYPED_TEST(Kernels, SumInOrderMeasuredMatchesSumThenMagnitudes) {
+    constexpr float nan = std::numeric_limits<float>::quiet_NaN(), big = 3e38f;
+    for (std::size_t sources_count : {1, 2, 3})
+        for (std::size_t n : {1, 7, 16, 63, 64, 65, 129, 1000}) {
+            std::vector<std::vector<float>> sources;
+            for (std::size_t s = 0; s < sources_count; ++s) sources.push_back(random_floats(n, 70 + s, -5.0f, 5.0f));
+            for (int bad = 0; bad < 3; ++bad) {
+                auto shares = sources;
+                if (bad == 1) shares.back()[n / 2] = nan;
+                if (bad == 2) shares[0][n - 1] = shares.back()[n - 1] = big;  // finite shares, infinite sum
+                std::vector<const float*> pointers;
+                for (const auto& share : shares) pointers.push_back(share.data());
+                std::vector<float> expected(n), sums(n);
+                kr::sum_in_order<TypeParam>(expected.data(), pointers.data(), sources_count, n);
+                const kr::Magnitudes found =
+                    kr::sum_in_order_measured<TypeParam>(sums.data(), pointers.data(), sources_count, n);
+                const std::string what = fmt::format("sources={} n={} bad={}", sources_count, n, bad);
+                for (std::size_t i = 0; i < n; ++i)
+                    ASSERT_EQ(std::bit_cast<std::uint32_t>(sums[i]), std::bit_cast<std::uint32_t>(expected[i])) << what;
+                EXPECT_EQ(found.non_finite, non_finite_count(expected)) << what;
+                if (found.non_finite == 0) EXPECT_EQ(found.largest, largest_magnitude(expected)) << what;
+            }
+        }
 }

@@ -157,9 +157,7 @@ public:
         const bool team = shares_.size() > 1 && !alone;
         auto sum_and_measure = [&](std::size_t t) {
             if (team) claim_cache_lines(model_->parameters().subspan(slices[t], slices[t + 1] - slices[t]));
-            sum_gradients<Arch>(slices[t], slices[t + 1], t);
-            shares_[t]->slice_gradients = kernels::magnitudes<Arch>(shares_[t]->gradients.data() + slices[t],
-                                                                    slices[t + 1] - slices[t]);
+            shares_[t]->slice_gradients = sum_gradients<Arch>(slices[t], slices[t + 1], t);
         };
         workers_.run(sum_and_measure, alone);
         kernels::Magnitudes gradient_magnitudes;
@@ -311,14 +309,15 @@ private:
         return stage == batch_layer_count ? trained_layers : batch_layers[stage];
     }
 
-    // Sums the shares' gradients over [first, last), in share order, into share into's.
+    // Sums the shares' gradients over [first, last), in share order, into share
+    // into's, and measures the sums as it writes them.
     template <class Arch>
-    void sum_gradients(std::size_t first, std::size_t last, std::size_t into) {
-        if (shares_.size() == 1) return;  // one share is its own sum
+    kernels::Magnitudes sum_gradients(std::size_t first, std::size_t last, std::size_t into) {
+        float* sums = shares_[into]->gradients.data() + first;
+        if (shares_.size() == 1) return kernels::magnitudes<Arch>(sums, last - first);  // one share is its own sum
         std::array<const float*, max_threads> sources{};
         for (std::size_t t = 0; t < shares_.size(); ++t) sources[t] = shares_[t]->gradients.data() + first;
-        kernels::sum_in_order<Arch>(shares_[into]->gradients.data() + first, sources.data(), shares_.size(),
-                                    last - first);
+        return kernels::sum_in_order_measured<Arch>(sums, sources.data(), shares_.size(), last - first);
     }
 
     // One slice of the parameters per thread, each starting on a cache line.

@@ -164,12 +164,15 @@ struct Magnitudes {
     float largest = 0.0f;
 };
 
-// The Magnitudes of x[0..n). x - x is 0 for every finite x and NaN otherwise,
-// so the common case (none) costs one pass of adds; they run in four chains,
-// because one chain would wait out each add's latency, and the pass would run
-// at a third of the speed its reads allow.
-template <class Arch>
-Magnitudes magnitudes(const float* x, std::size_t n) {
+namespace detail {
+
+// The Magnitudes of n values, made a vector (vector_at(i)) or a float
+// (float_at(i)) at a time and left in written[0..n). x - x is 0 for every
+// finite x and NaN otherwise, so the common case (none) costs one pass of
+// adds; they run in four chains, because one chain would wait out each add's
+// latency, and the pass would run at a third of the speed its reads allow.
+template <class Arch, class VectorAt, class FloatAt>
+Magnitudes measure(std::size_t n, VectorAt vector_at, FloatAt float_at, const float* written) {
     using V = floats<Arch>;
     constexpr std::size_t chains = 4, stride = chains * lanes<Arch>;
     V probe[chains] = {V(0.0f), V(0.0f), V(0.0f), V(0.0f)};
@@ -178,15 +181,16 @@ Magnitudes magnitudes(const float* x, std::size_t n) {
     for (; i + stride <= n; i += stride) {
         TYPENET_UNROLL
         for (std::size_t c = 0; c < chains; ++c) {
-            const V v = V::load_unaligned(x + i + c * lanes<Arch>);
+            const V v = vector_at(i + c * lanes<Arch>);
             probe[c] += v - v;
             largest[c].add(v);
         }
     }
     float tail = 0.0f;
     for (; i < n; ++i) {
-        tail += x[i] - x[i];
-        largest[0].add(x[i]);
+        const float x = float_at(i);
+        tail += x - x;
+        largest[0].add(x);
     }
     for (std::size_t c = 1; c < chains; ++c) {
         probe[0] += probe[c];
@@ -194,8 +198,39 @@ Magnitudes magnitudes(const float* x, std::size_t n) {
     }
     Magnitudes result{0, largest[0].value()};
     if (simd::hadd(probe[0]) == 0.0f && tail == 0.0f) return result;
-    for (std::size_t j = 0; j < n; ++j) result.non_finite += !std::isfinite(x[j]);
+    for (std::size_t j = 0; j < n; ++j) result.non_finite += !std::isfinite(written[j]);
     return result;
+}
+
+}  // namespace detail
+
+// The Magnitudes of x[0..n).
+template <class Arch>
+Magnitudes magnitudes(const float* x, std::size_t n) {
+    return detail::measure<Arch>(
+        n, [&](std::size_t i) { return floats<Arch>::load_unaligned(x + i); }, [&](std::size_t i) { return x[i]; },
+        x);
+}
+
+// sum_in_order, and the Magnitudes of the sums, in one pass: what a training
+// step does with each thread's slice of the shares' gradients (the dense
+// autoencoder's halves on Zen 4: 22.1 µs with a second pass, 20.1-20.7 without).
+template <class Arch>
+Magnitudes sum_in_order_measured(float* dst, const float* const* sources, std::size_t source_count,
+                                 std::size_t count) {
+    using V = floats<Arch>;
+    auto vector_at = [&](std::size_t i) {
+        V sum = V::load_unaligned(sources[0] + i);
+        for (std::size_t s = 1; s < source_count; ++s) sum += V::load_unaligned(sources[s] + i);
+        sum.store_unaligned(dst + i);
+        return sum;
+    };
+    auto float_at = [&](std::size_t i) {
+        float sum = sources[0][i];
+        for (std::size_t s = 1; s < source_count; ++s) sum += sources[s][i];
+        return dst[i] = sum;
+    };
+    return detail::measure<Arch>(count, vector_at, float_at, dst);
 }
 
 namespace reference {
