@@ -119,6 +119,12 @@ struct Conv2D {
         template <class Arch>
         static constexpr bool few_filters = Filters * 2 <= kernels::lanes<Arch>;
 
+        // Forward, and backward's input gradient, straight from the images where
+        // the channels fill whole vectors (window_dots, window_input_gradient).
+        template <class Arch>
+        static constexpr bool along_channels =
+            forward_along_windows && kernels::direct_along_channels<Arch, geometry>;
+
         template <class Arch>
         static void forward(const float* params, const float* x, float* y, std::size_t rows, float* scratch) {
             float* windows = scratch;
@@ -132,7 +138,7 @@ struct Conv2D {
             // overlap is written twice, the second time by the same block
             // wherever it runs.)
             for (std::size_t s = 0; s < rows; ++s) {
-                if constexpr (forward_along_windows && kernels::direct_along_channels<Arch, geometry>) {
+                if constexpr (along_channels<Arch>) {
                     kernels::window_dots<Arch, geometry, Filters>(x + s * In::size, kernel_transposed,
                                                                   y + s * output_shape::size);
                 } else {
@@ -170,7 +176,7 @@ struct Conv2D {
             float* grad_kernel_transposed = kernel_transposed + kernel_size;
             if (dx) {
                 kernels::transpose(params, window, Filters, kernel_transposed);
-                std::fill_n(dx, rows * In::size, 0.0f);
+                if constexpr (!along_channels<Arch>) std::fill_n(dx, rows * In::size, 0.0f);
             }
             for (std::size_t s = 0; s < rows; ++s) {
                 const float* dy_s = dy + s * output_shape::size;
@@ -187,7 +193,10 @@ struct Conv2D {
                         kernels::matmul_broadcast<Arch>(window, Filters, pixels, {windows, 1, window}, dy_s, Filters,
                                                         grad_params, Filters, s > 0);
                 }
-                if (dx)
+                if (!dx) continue;
+                if constexpr (along_channels<Arch>)
+                    kernels::window_input_gradient<Arch, geometry, Filters>(dy_s, kernel_transposed, dx + s * In::size);
+                else
                     kernels::scatter_product<Arch, geometry, Filters>(dy_s, kernel_transposed, dx + s * In::size);
             }
             if constexpr (few_filters<Arch>) kernels::transpose(grad_kernel_transposed, Filters, window, grad_params);
