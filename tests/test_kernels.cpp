@@ -370,7 +370,9 @@ TYPED_TEST(Kernels, SumInOrderMeasuredMatchesSumThenMagnitudes) {
                 for (std::size_t i = 0; i < n; ++i)
                     ASSERT_EQ(std::bit_cast<std::uint32_t>(sums[i]), std::bit_cast<std::uint32_t>(expected[i])) << what;
                 EXPECT_EQ(found.non_finite, non_finite_count(expected)) << what;
-                if (found.non_finite == 0) EXPECT_EQ(found.largest, largest_magnitude(expected)) << what;
+                if (found.non_finite == 0) {
+                    EXPECT_EQ(found.largest, largest_magnitude(expected)) << what;
+                }
             }
         }
 }

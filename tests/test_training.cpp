@@ -7,6 +7,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <regex>
@@ -176,6 +177,22 @@ TEST(Trainer, SharesRunByTheCallerGiveTheTeamsBits) {
     }
     for (std::size_t i = 0; i < M::parameter_count; ++i)
         ASSERT_EQ(by_team.parameters()[i], by_caller.parameters()[i]) << i;
+}
+
+// Before Adam writes a thread's slice, the thread takes its cache lines by
+// storing each line's own byte: no bit may change, NaN payloads included, and
+// nothing outside the slice is touched, wherever in a line it starts and ends.
+TEST(Trainer, TakingCacheLinesChangesNoBit) {
+    std::vector<std::uint32_t> bits(300);
+    for (std::size_t i = 0; i < bits.size(); ++i) bits[i] = 0x7f800001u + static_cast<std::uint32_t>(i) * 2654435761u;
+    std::vector<float> floats(bits.size());
+    std::memcpy(floats.data(), bits.data(), bits.size() * sizeof(float));
+    using Slice = std::pair<std::size_t, std::size_t>;  // first, count
+    for (const auto& [first, count] : {Slice{0, 300}, Slice{3, 1}, Slice{5, 40}, Slice{17, 283}, Slice{7, 0}}) {
+        tn::claim_cache_lines(std::span<float>(floats).subspan(first, count));
+        EXPECT_EQ(std::memcmp(floats.data(), bits.data(), bits.size() * sizeof(float)), 0)
+            << "first " << first << " count " << count;
+    }
 }
 
 // Measured dispatch probes both ways, then keeps the faster until the next probe.

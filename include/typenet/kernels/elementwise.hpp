@@ -60,7 +60,7 @@ template <class Arch>
 floats<Arch> tiled(const float* bias, std::size_t n) {
     alignas(64) float lanes_of[lanes<Arch>];
     for (std::size_t l = 0; l < lanes<Arch>; ++l) lanes_of[l] = bias[l % n];
-    return floats<Arch>::load_aligned(lanes_of);
+    return floats<Arch>::load_unaligned(lanes_of);
 }
 
 // y(r, j) = f(y(r, j) + bias(j)) over rows x n.
